@@ -1,0 +1,57 @@
+# eldercare — the two commands a newcomer needs: `make demo` and `make test`.
+# Everything is installed by this file: a clean machine needs only python3.11 (and, for the
+# browser tests, Debian's chromium, which `make browser` installs when run as root).
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DEBUG ?= 1
+
+.PHONY: demo test install browser migrate worker lint bench bench-data stop-db clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*; touch $@
+
+install: $(STAMP)
+
+browser:
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium missing: run 'sudo apt-get install chromium' for the browser tests (they are skipped without it)"; fi
+
+migrate: install
+	$(PY) manage.py migrate --no-input -v0
+
+demo: migrate
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --no-input -v0
+	@echo ""
+	@echo "  http://$(HOST):$(PORT)/   演示账号（密码 eldercare-demo）："
+	@echo "    county   县民政局        town     锦屏镇民政办"
+	@echo "    village  锦屏镇第一个村  village2 锦屏镇第二个村"
+	@echo "    clinic   锦屏镇卫生院    police   锦屏镇派出所"
+	@echo ""
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install browser
+	$(PY) -m ruff check .
+	$(PY) manage.py makemigrations --check --dry-run -v1
+	$(PY) -m pytest --create-db -q
+
+lint: install
+	$(PY) -m ruff check .
+
+bench: migrate
+	$(PY) -m bench
+
+stop-db:
+	$(PY) -m eldercare.embedded_db stop
+
+clean: stop-db
+	rm -rf var

@@ -1,0 +1,30 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+from eldercare.choices import UserRole
+
+ALL_ROLES = tuple(UserRole.values)
+
+
+class EldercareConfig(AppConfig):
+    name = "eldercare"
+    verbose_name = _("基础信息与账号")
+    nav_items = [(_("首页"), "home", ALL_ROLES)]
+    # Model permissions each role's group gets (the admin uses them; our own views check scope).
+    role_permissions = {
+        UserRole.COUNTY: ["view_area", "view_department", "view_user", "add_user", "change_user"],
+        UserRole.TOWN: ["view_area", "view_department", "add_department", "change_department",
+                        "view_user", "add_user", "change_user"],
+        UserRole.VILLAGE: ["view_area"],
+        UserRole.CLINIC: ["view_area"],
+        UserRole.DEPARTMENT: ["view_area"],
+    }
+
+    def ready(self):
+        from eldercare.roles import sync_role_groups
+
+        # Permissions of apps exist only after their migrations ran; refresh the role groups
+        # then. This keeps group membership data, not business rules, so it is not a signal
+        # receiver with behaviour (see DESIGN.md on signals).
+        post_migrate.connect(sync_role_groups, dispatch_uid="eldercare.sync_role_groups")

@@ -1,0 +1,22 @@
+"""Template context shared by every page."""
+
+from django.apps import apps
+from django.urls import reverse
+
+
+def navigation(request):
+    """The navigation menu for the user's role.
+
+    Each app's AppConfig lists `nav_items` as (label, url name, roles); the core reads them
+    from the app registry, so it never imports a domain app.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for config in apps.get_app_configs():
+        for label, url_name, roles in getattr(config, "nav_items", ()):
+            if user.is_superuser or user.role in roles:
+                url = reverse(url_name)
+                items.append({"label": label, "url": url, "active": request.path == url or (url != "/" and request.path.startswith(url))})
+    return {"nav_items": items}

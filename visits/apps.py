@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class VisitsConfig(AppConfig):
+    name = "visits"
+    verbose_name = _("定期巡访")
+    # (label, url name, roles) entries for the menu; see eldercare.context_processors.
+    nav_items = []
+    # {role: [permission codename, …]} for the role groups; see eldercare.roles.
+    role_permissions = {}
