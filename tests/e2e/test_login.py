@@ -1,0 +1,26 @@
+"""A person logs in on a phone and sees only their own village's menu."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_village_staff_log_in_on_a_phone(phone, live_server, log_in, screenshot):
+    from tests.factories import make_world
+
+    world = make_world()
+    page = log_in(phone, world.users["village"])
+    assert "您好" in page.content()
+    assert page.locator(".topbar").inner_text().count("李家湾村") == 1
+    screenshot(page, "home-phone")
+
+
+def test_wrong_password_shows_a_chinese_message(phone, live_server):
+    from tests.factories import make_world
+
+    make_world()
+    phone.goto(f"{live_server.url}/login/")
+    phone.fill("#id_username", "village")
+    phone.fill("#id_password", "not-the-password")
+    phone.click("button[type=submit]")
+    assert "请输入一个正确的" in phone.content()
