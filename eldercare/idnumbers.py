@@ -102,9 +102,11 @@ def parse_id_number(raw: object, *, today: date | None = None) -> ParsedID:
     if isinstance(raw, int | float):
         text = _text_from_number(raw)
     elif isinstance(raw, str):
-        text = _WHITESPACE_RE.sub("", unicodedata.normalize("NFKC", raw)).upper()
-        # A leading apostrophe is how people force text in Excel; in a CSV it stays literal.
-        text = text.lstrip("'`")
+        text = raw if raw.isascii() else unicodedata.normalize("NFKC", raw)
+        if not (len(text) == 18 and text.isalnum()):
+            # A leading apostrophe is how people force text in Excel; in a CSV it stays literal.
+            text = _WHITESPACE_RE.sub("", text).lstrip("'`")
+        text = text.upper()
     else:
         raise IDNumberError("身份证号应为 18 位数字（最后一位可以是 X），请按身份证原件重新录入")
     if not text:

@@ -4,7 +4,6 @@ Production (DEBUG off) must set SECRET_KEY and ALLOWED_HOSTS, or start-up fails 
 ImproperlyConfigured. See README.md, "Configuration", for every variable.
 """
 
-import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -91,9 +90,7 @@ TEMPLATES = [
 if "DATABASE_URL" not in env:
     from eldercare.embedded_db import database_url
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        env_database_url = database_url()
+    env_database_url = database_url()
 else:
     env_database_url = env.str("DATABASE_URL")
 DATABASES = {"default": env.db_url_config(env_database_url)}

@@ -1,0 +1,61 @@
+"""Spreadsheet safety shared by every export: cell text that Excel/WPS will never run as a formula.
+
+Exports write person-supplied text (names, notes, addresses) into .xlsx cells. A value that
+starts with `=`, `+`, `-` or `@` — or their full-width forms, which WPS and Excel both accept —
+is treated as a formula by the spreadsheet program (formula / DDE injection). Every such value
+is written as text with a leading apostrophe, the conventional "this is text" marker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+__all__ = ["FORMULA_TRIGGERS", "safe_cell_text"]
+
+FORMULA_TRIGGERS = frozenset("=+-@＝＋－＠")
+
+# XML 1.0 forbids these control characters; openpyxl raises IllegalCharacterError on them and
+# a CSV upload can contain them, so they are dropped rather than failing the whole export.
+_ILLEGAL_XML_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _plain_text(value: object) -> str:
+    """The text a person would expect to see for a cell value."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def safe_cell_text(value: object) -> str:
+    """Return `value` as cell text that cannot be interpreted as a formula.
+
+    Text starting with = + - @ (half- or full-width), also after leading whitespace, is
+    prefixed with an apostrophe. Illegal XML control characters are removed.
+    """
+    text = _plain_text(value)
+    if not text:
+        return text
+    if _ILLEGAL_XML_RE.search(text):
+        text = _ILLEGAL_XML_RE.sub("", text)
+    stripped = text.lstrip()
+    if stripped and stripped[0] in FORMULA_TRIGGERS:
+        return "'" + text
+    return text

@@ -1,0 +1,46 @@
+"""The demo dataset: every demo account works and sees only its own jurisdiction."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from eldercare import demo
+from eldercare.models import Area, User
+from registry.models import Elder
+
+
+@pytest.fixture(scope="module")
+def demo_data(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        demo.seed(scale=False, log=lambda *a: None)
+        yield
+        call_command("flush", interactive=False, verbosity=0)
+        call_command("migrate", verbosity=0)
+
+
+@pytest.mark.django_db
+def test_every_demo_account_sees_only_its_jurisdiction(demo_data):
+    expected_prefix = {"county": "511529", "town": "511529100", "clinic": "511529100"}
+    for username in ("county", "town", "village", "village2", "clinic"):
+        user = User.objects.get(username=username)
+        assert user.check_password("eldercare-demo")
+        prefix = expected_prefix.get(username, user.area_id)
+        visible = Elder.objects.for_user(user)
+        assert visible.exists(), f"{username} sees no elder"
+        assert not visible.exclude(village__code__startswith=prefix).exists()
+        assert visible.count() == Elder.objects.filter(village__code__startswith=prefix).count()
+    village, village2 = User.objects.get(username="village"), User.objects.get(username="village2")
+    assert village.area_id != village2.area_id and village.area.parent_id == village2.area.parent_id == "511529100"
+    assert not Elder.objects.for_user(User.objects.get(username="police")).exists()
+
+
+@pytest.mark.django_db
+def test_demo_villages_have_valid_codes_under_their_town(demo_data):
+    for village in Area.objects.villages():
+        village.full_clean()
+    assert Area.objects.towns().count() == 11 and Area.objects.villages().count() >= 50
+
+
+def test_seed_demo_refuses_without_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo")
