@@ -13,6 +13,11 @@ def main():
     elapsed = time.perf_counter() - started
     print(f"seed_demo --scale county: {elapsed:.1f} s")
     for model in apps.get_models():
-        if model._meta.app_label in ("eldercare", "registry", "visits", "relief", "services") \
-                and not model._meta.model_name.endswith("event"):
+        if model._meta.app_label in (
+            "eldercare",
+            "registry",
+            "visits",
+            "relief",
+            "services",
+        ) and not model._meta.model_name.endswith("event"):
             print(f"  {model._meta.label:32} {model._default_manager.count():>9,}")

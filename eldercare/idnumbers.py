@@ -22,8 +22,7 @@ __all__ = ["IDNumberError", "ParsedID", "parse_id_number", "mask_id_number", "ma
 EARLIEST_BIRTH_DATE = date(1880, 1, 1)
 
 LOST_DIGITS_MESSAGE = (
-    "身份证号被 Excel 存成了数字，后几位已丢失；请把该列设置为文本格式后重新录入"
-    "（或在号码前加英文单引号 '）"
+    "身份证号被 Excel 存成了数字，后几位已丢失；请把该列设置为文本格式后重新录入（或在号码前加英文单引号 '）"
 )
 
 _WHITESPACE_RE = re.compile(r"\s+")
@@ -75,17 +74,12 @@ def _birth_date(digits: str, today: date) -> date:
         born = date(int(digits[6:10]), int(digits[10:12]), int(digits[12:14]))
     except ValueError:
         raise IDNumberError(
-            f"身份证号中的出生日期 {digits[6:10]}-{digits[10:12]}-{digits[12:14]} 不是真实的日期，"
-            "请对照身份证原件核对"
+            f"身份证号中的出生日期 {digits[6:10]}-{digits[10:12]}-{digits[12:14]} 不是真实的日期，请对照身份证原件核对"
         ) from None
     if born > today:
-        raise IDNumberError(
-            f"身份证号中的出生日期 {born.isoformat()} 晚于今天，请对照身份证原件核对"
-        )
+        raise IDNumberError(f"身份证号中的出生日期 {born.isoformat()} 晚于今天，请对照身份证原件核对")
     if born < EARLIEST_BIRTH_DATE:
-        raise IDNumberError(
-            f"身份证号中的出生日期 {born.isoformat()} 早于 1880 年，请对照身份证原件核对"
-        )
+        raise IDNumberError(f"身份证号中的出生日期 {born.isoformat()} 早于 1880 年，请对照身份证原件核对")
     return born
 
 
@@ -104,8 +98,11 @@ def parse_id_number(raw: object, *, today: date | None = None) -> ParsedID:
     elif isinstance(raw, str):
         text = raw if raw.isascii() else unicodedata.normalize("NFKC", raw)
         if not (len(text) == 18 and text.isalnum()):
-            # A leading apostrophe is how people force text in Excel; in a CSV it stays literal.
+            # A leading apostrophe is how people force text in Excel (in a CSV it stays literal);
+            # ="…" is the other CSV trick to keep Excel from turning the number into 5.1E+17.
             text = _WHITESPACE_RE.sub("", text).lstrip("'`")
+            if text.startswith('="') and text.endswith('"'):
+                text = text[2:-1]
         text = text.upper()
     else:
         raise IDNumberError("身份证号应为 18 位数字（最后一位可以是 X），请按身份证原件重新录入")
@@ -122,12 +119,8 @@ def parse_id_number(raw: object, *, today: date | None = None) -> ParsedID:
         converted = True
     elif not _ID18_RE.match(text):
         if len(text) != 18:
-            raise IDNumberError(
-                f"身份证号应为 18 位，这里是 {len(text)} 位，请对照身份证原件核对是否多录或漏录"
-            )
-        raise IDNumberError(
-            "身份证号只能由数字组成，最后一位可以是 X，请对照身份证原件核对"
-        )
+            raise IDNumberError(f"身份证号应为 18 位，这里是 {len(text)} 位，请对照身份证原件核对是否多录或漏录")
+        raise IDNumberError("身份证号只能由数字组成，最后一位可以是 X，请对照身份证原件核对")
     elif ric.calc_check_digit(text) != text[17]:
         # Do not reveal the expected check character: the wrong digit may be any of the 18,
         # and "fixing" the last one would turn a typo into someone else's valid number.
