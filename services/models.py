@@ -66,7 +66,7 @@ class ReachingUpQuerySet(ScopedQuerySet):
     """
 
     area_path = "area__code"
-    area_field = "area_id"
+    area_field = "area__code"
     hidden_from_roles = (UserRole.DEPARTMENT,)
 
     def for_user(self, user):
@@ -82,7 +82,7 @@ class ReachingUpQuerySet(ScopedQuerySet):
 
 
 class ProviderQuerySet(ReachingUpQuerySet):
-    area_field = "area_id"
+    area_field = "area__code"
 
     def active(self):
         return self.filter(active=True)
@@ -117,7 +117,7 @@ class Provider(models.Model):
 
 
 class ServiceItemQuerySet(ReachingUpQuerySet):
-    area_field = "town_id"
+    area_field = "town__code"
 
     def published(self):
         return self.filter(published=True)
