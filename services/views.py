@@ -117,7 +117,9 @@ def clinic_worklist(request):
     guardians = Prefetch("guardian_links", queryset=ElderGuardian.objects.select_related("guardian"))
     unchecked = (with_health_status(due, today).filter(checked_this_year=False).select_related("village")
                  .prefetch_related(guardians).order_by("village_id", "name", "pk"))
-    page = Paginator(unchecked, WORKLIST_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(unchecked, WORKLIST_PAGE)
+    paginator.count = counts["eligible"] - counts["checked"]  # known from the coverage aggregate
+    page = paginator.get_page(request.GET.get("page"))
     expiring = (FamilyDoctorContract.objects.for_user(request.user).expiring(today)
                 .select_related("elder", "elder__village").order_by("valid_until")[:100])
     missing = (with_health_status(due, today).filter(contract_valid_until__isnull=True)
