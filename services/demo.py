@@ -7,7 +7,7 @@ Bulk inserts only, so `--scale county` stays fast.
 from datetime import date, timedelta
 
 from registry.demo import mobile, person_name
-from registry.models import Elder
+from registry.models import Elder, age_on
 from services.choices import ProviderKind, ServiceItemCategory, ServiceItemEligibility, ServiceItemFee
 from services.models import (
     HEALTH_CHECK_AGE,
@@ -74,7 +74,9 @@ def seed(ctx) -> None:
             continue
         clinic_name = f"{_town_name(ctx, elder.village_id)}卫生院"
         if rng.random() < 0.5:
-            earliest = max(date(today.year, 1, 2), _birthday(elder.birth_date, today.year))
+            jan = date(today.year, 1, 2)
+            earliest = jan if age_on(elder.birth_date, jan) >= HEALTH_CHECK_AGE else _birthday(elder.birth_date,
+                                                                                                  today.year)
             if earliest < today:
                 systolic = rng.randint(105, 175)
                 checks.append(HealthCheck(
