@@ -9,7 +9,12 @@ from services.models import HealthCheck, Provider, ServiceItem, Volunteer
 
 
 class DateInput(forms.DateInput):
+    """A native date picker; its value must be ISO (the zh-hans input format 2026/11/29 is not)."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):
+        super().__init__(attrs, format)
 
 
 class GroupServiceForm(forms.Form):
