@@ -1,11 +1,32 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from eldercare.choices import UserRole
+
+T, V, C, K = UserRole.TOWN, UserRole.VILLAGE, UserRole.CLINIC, UserRole.COUNTY
+
+
+def _perms(*models, actions=("view", "add", "change")):
+    return [f"{a}_{m}" for m in models for a in actions]
+
 
 class ServicesConfig(AppConfig):
     name = "services"
     verbose_name = _("关爱服务与健康管理")
-    # (label, url name, roles) entries for the menu; see eldercare.context_processors.
-    nav_items = []
+    # (label, url name, roles[, badge]) entries for the menu; see eldercare.context_processors.
+    nav_items = [
+        (_("服务清单"), "services:catalogue", (T, V, K)),
+        (_("结对帮扶"), "services:pairings", (T, V, K)),
+        (_("健康管理"), "services:clinic_worklist", (C, T, K), "services.views.worklist_badge"),
+    ]
+    elder_profile_panels = ["services.panels.elder_services"]
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.
-    role_permissions = {}
+    role_permissions = {
+        T: _perms("provider", "serviceitem", "volunteer", "pairing", "servicerecord", "healthcheck",
+                  "familydoctorcontract"),
+        V: _perms("volunteer", "pairing", "servicerecord") + ["view_provider", "view_serviceitem",
+                                                               "view_familydoctorcontract"],
+        C: _perms("healthcheck", "familydoctorcontract"),
+        K: _perms("provider", "serviceitem", "volunteer", "pairing", "servicerecord", "healthcheck",
+                  "familydoctorcontract", actions=("view",)),
+    }

@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from services import views
 
 app_name = "services"
-urlpatterns = []
+urlpatterns = [
+    path("catalogue/", views.catalogue, name="catalogue"),
+    path("catalogue/<str:village_code>/print/", views.catalogue_print, name="catalogue_print"),
+    path("pairings/", views.pairings, name="pairings"),
+    path("hours/", views.hours, name="hours"),
+    path("records/group/", views.group_entry, name="group_entry"),
+    path("health/", views.clinic_worklist, name="clinic_worklist"),
+    path("health/check/<int:elder_pk>/", views.health_check_add, name="health_check_add"),
+    path("health/export/", views.health_check_export, name="health_check_export"),
+]

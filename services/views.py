@@ -1,0 +1,170 @@
+"""Pages of the services app: catalogue, pairings, hours ledger, group entry, clinic worklist."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from eldercare.access import scoped_view
+from eldercare.audit import record_access
+from eldercare.choices import UserRole
+from eldercare.models import Area
+from registry.models import Elder, ElderGuardian
+from services.forms import GroupServiceForm, HealthCheckForm
+from services.models import (
+    FamilyDoctorContract,
+    HealthCheck,
+    Pairing,
+    ServiceItem,
+    ServiceRecord,
+    health_check_due_elders,
+    with_health_status,
+)
+from services.services import record_group_service, record_health_check
+from services.spreadsheets import workbook_bytes
+
+CATALOGUE_ROLES = (UserRole.TOWN, UserRole.VILLAGE, UserRole.COUNTY)
+PAIRING_ROLES = (UserRole.TOWN, UserRole.VILLAGE, UserRole.COUNTY)
+ENTRY_ROLES = (UserRole.TOWN, UserRole.VILLAGE)
+HEALTH_ROLES = (UserRole.CLINIC, UserRole.TOWN, UserRole.COUNTY)
+WORKLIST_PAGE = 50
+
+
+@scoped_view(roles=CATALOGUE_ROLES)
+def catalogue(request):
+    """The towns' catalogues within reach: published items (town staff also see drafts)."""
+    items = ServiceItem.objects.for_user(request.user).select_related("town").prefetch_related("providers")
+    if request.user.role != UserRole.TOWN and not request.user.is_superuser:
+        items = items.published()
+    villages = Area.objects.for_user(request.user).villages().order_by("code")[:60]
+    return render(request, "services/catalogue.html", {"items": items, "villages": villages})
+
+
+@scoped_view(roles=CATALOGUE_ROLES)
+def catalogue_print(request, village_code):
+    """One printable A4 page of the published catalogue for one village."""
+    village = get_object_or_404(Area.objects.for_user(request.user).villages(), code=village_code)
+    items = (ServiceItem.objects.for_user(request.user).published().filter(town_id=village.code[:9])
+             .prefetch_related("providers"))
+    return render(request, "services/catalogue_print.html", {"village": village, "items": items,
+                                                             "today": timezone.localdate()})
+
+
+@scoped_view(roles=PAIRING_ROLES)
+def pairings(request):
+    """Current pairings, overdue first (overdue as defined by PairingQuerySet.with_due)."""
+    rows = (Pairing.objects.for_user(request.user).current().with_due()
+            .select_related("volunteer", "elder", "elder__village").order_by("-is_overdue", "due_on", "id"))
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    overdue = Pairing.objects.for_user(request.user).overdue().count()
+    return render(request, "services/pairings.html", {"page": page, "overdue": overdue})
+
+
+@scoped_view(roles=PAIRING_ROLES)
+def hours(request):
+    """Volunteer hours per month (time bank), aggregated in the database."""
+    rows = list(ServiceRecord.objects.for_user(request.user).hours_ledger()[:500])
+    for row in rows:
+        row["hours"] = round(row["minutes"] / 60, 1)
+    return render(request, "services/hours.html", {"rows": rows})
+
+
+@scoped_view(roles=ENTRY_ROLES)
+def group_entry(request):
+    """Quick entry of a group activity: one ServiceRecord per ticked elder, in one transaction."""
+    elders = Elder.objects.for_user(request.user).active().select_related("village")
+    village_code = request.GET.get("village") or ""
+    if request.user.role == UserRole.TOWN:
+        villages = Area.objects.for_user(request.user).villages()
+        if not village_code:
+            return render(request, "services/group_entry_village.html", {"villages": villages})
+        village = get_object_or_404(villages, code=village_code)
+        elders = elders.filter(village=village)
+    form = GroupServiceForm(request.POST or None, user=request.user, elders=elders)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            records = record_group_service(
+                item=data["item"], elders=data["elders"], served_on=data["served_on"],
+                duration_minutes=data["duration_minutes"], provider=data["provider"], volunteer=data["volunteer"],
+                note=data["note"], acting_user=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("已记录 %(n)s 位老人的“%(item)s”服务。") % {"n": len(records),
+                                                                           "item": data["item"].name})
+            return redirect(request.get_full_path())
+    return render(request, "services/group_entry.html", {"form": form})
+
+
+def _worklist_context(request):
+    today = timezone.localdate()
+    due = health_check_due_elders(Elder.objects.for_user(request.user), today)
+    counts = with_health_status(due, today).aggregate(eligible=Count("pk"),
+                                                      checked=Count("pk", filter=Q(checked_this_year=True)))
+    coverage = round(100 * counts["checked"] / counts["eligible"], 1) if counts["eligible"] else 0
+    return today, due, counts, coverage
+
+
+@scoped_view(roles=HEALTH_ROLES)
+def clinic_worklist(request):
+    """65+ elders without a check this calendar year, contracts expiring/missing, and coverage."""
+    today, due, counts, coverage = _worklist_context(request)
+    guardians = Prefetch("guardian_links", queryset=ElderGuardian.objects.select_related("guardian"))
+    unchecked = (with_health_status(due, today).filter(checked_this_year=False).select_related("village")
+                 .prefetch_related(guardians).order_by("village_id", "name", "pk"))
+    paginator = Paginator(unchecked, WORKLIST_PAGE)
+    paginator.count = counts["eligible"] - counts["checked"]  # known from the coverage aggregate
+    page = paginator.get_page(request.GET.get("page"))
+    expiring = (FamilyDoctorContract.objects.for_user(request.user).expiring(today)
+                .select_related("elder", "elder__village").order_by("valid_until")[:100])
+    missing = (with_health_status(due, today).filter(contract_valid_until__isnull=True)
+               .select_related("village").order_by("village_id", "name")[:100])
+    return render(request, "services/clinic_worklist.html", {
+        "page": page, "counts": counts, "coverage": coverage, "year": today.year, "expiring": expiring,
+        "missing": missing, "unchecked_count": counts["eligible"] - counts["checked"],
+        "can_record": request.user.role == UserRole.CLINIC or request.user.is_superuser})
+
+
+@scoped_view(roles=(UserRole.CLINIC,))
+def health_check_add(request, elder_pk):
+    """Record an elder's annual check (clinic staff); plausibility errors name field and range."""
+    elder = get_object_or_404(Elder.objects.for_user(request.user).select_related("village"), pk=elder_pk)
+    check = HealthCheck(elder=elder, recorded_by=request.user)
+    form = HealthCheckForm(request.POST or None, instance=check,
+                           initial={"checked_on": timezone.localdate(), "clinic_name": request.user.area.name + "卫生院"})
+    if request.method == "POST" and form.is_valid():
+        record_health_check(check=form.instance, acting_user=request.user)
+        messages.success(request, _("已保存 %s 的健康体检记录。") % elder.name)
+        return redirect("services:clinic_worklist")
+    return render(request, "services/health_check_form.html", {"form": form, "elder": elder})
+
+
+@scoped_view(roles=HEALTH_ROLES)
+def health_check_export(request):
+    """This year's health checks as .xlsx (clinic, town, county); recorded as an export."""
+    today = timezone.localdate()
+    checks = (HealthCheck.objects.for_user(request.user).in_year(today.year)
+              .select_related("elder", "elder__village").order_by("elder__village_id", "elder__name"))
+    header = [_("村"), _("姓名"), _("体检日期"), _("体检机构"), _("收缩压"), _("舒张压"), _("空腹血糖"), _("身高"), _("体重"),
+              "BMI", _("体检结论"), _("需要随访")]
+    rows = ([c.elder.village.name, c.elder.name, c.checked_on, c.clinic_name, c.systolic, c.diastolic, c.glucose,
+             c.height_cm, c.weight_kg, c.bmi, c.summary, _("是") if c.follow_up_needed else _("否")] for c in checks)
+    content = workbook_bytes(_("健康体检"), header, rows)
+    area = request.user.area.code if request.user.area else ""
+    record_access(user=request.user, kind="export", area_code=area,
+                  detail={"what": "health_checks", "year": today.year})
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="health-checks-{today.year}.xlsx"'
+    return response
+
+
+def worklist_badge(request) -> int:
+    """Nav badge for clinic staff: 65+ elders not yet checked this year (one query)."""
+    today = timezone.localdate()
+    return with_health_status(health_check_due_elders(Elder.objects.for_user(request.user), today), today) \
+        .filter(checked_this_year=False).count()
