@@ -42,7 +42,7 @@ demo: migrate
 test: install browser
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run -v1
-	$(PY) -m pytest --create-db -q
+	$(PY) -m pytest --create-db -q -n 2
 
 lint: install
 	$(PY) -m ruff check .

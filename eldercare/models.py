@@ -177,6 +177,12 @@ class User(AbstractUser):
     def __str__(self):
         return self.real_name or self.username
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "role" in update_fields:
+            self.sync_role_group()
+
     def clean(self):
         super().clean()
         if self.is_superuser and not self.role:
@@ -202,6 +208,15 @@ class User(AbstractUser):
         from eldercare.scoping import jurisdiction_prefix
 
         return jurisdiction_prefix(self)
+
+    def sync_role_group(self):
+        """Membership follows the role: exactly the role's group (the admin permissions live there)."""
+        from django.contrib.auth.models import Group
+
+        from eldercare.roles import group_name
+
+        groups = Group.objects.filter(name=group_name(self.role)) if self.role else Group.objects.none()
+        self.groups.set(groups)
 
     def can_grant(self, role) -> bool:
         from eldercare.choices import GRANTABLE_ROLES

@@ -124,6 +124,7 @@ class TestAccounts:
         assert response.status_code == 302, response.content.decode()[:2000]
         user = User.objects.get(username="newclerk")
         assert (user.role, user.area_id, user.is_staff) == ("village", world.village.code, True)
+        assert list(user.groups.values_list("name", flat=True)) == ["role:village"]
         assert user.check_password("a-long-enough-pass-2026")
 
     def test_town_staff_cannot_create_account_outside_their_town(self, world, login):

@@ -3,12 +3,9 @@
 import re
 from io import BytesIO
 
-import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from eldercare.roles import group_name
 from tests.factories import make_elder
 from tests.matrix import AdminMatrix, PageMatrix
 from tests.services.factories import (
@@ -38,13 +35,6 @@ class ServicesAdminMatrix(AdminMatrix):
                 assert response.status_code in (200, 404)
                 page = re.sub(r'<input[^>]*id="searchbar"[^>]*>', "", response.content.decode())
                 assert self.marker(obj) not in page, f"{username} finds it ({query!r})"
-
-
-@pytest.fixture(autouse=True)
-def role_groups(world):
-    """Standing users get their role's group, as real accounts do (the admin needs the permissions)."""
-    for user in world.users.values():
-        user.groups.add(Group.objects.get(name=group_name(user.role)))
 
 
 class TestCatalogue(PageMatrix):
