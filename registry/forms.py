@@ -103,13 +103,15 @@ class ElderForm(forms.ModelForm):
         return number
 
     def _post_clean(self):
+        had_id_error = "id_number" in self._errors
         super()._post_clean()
-        # The model's unique check would repeat (and for out-of-scope records, leak) what
-        # clean_id_number already said.
-        if "id_number" in self._errors and len(self._errors["id_number"]) > 1:
-            self._errors["id_number"] = self._errors["id_number"][:1]
+        if had_id_error:
+            # Elder.clean() re-checks the (now empty) number; the field's own message says it all.
+            del self._errors["id_number"][1:]
 
     def validate_unique(self):
+        # clean_id_number already said whether the number exists, without leaking where; the
+        # model's own unique check would repeat it.
         exclude = self._get_validation_exclusions()
         exclude.add("id_number")
         try:
