@@ -84,6 +84,8 @@ def seed(ctx) -> None:
     Elder.objects.bulk_create(elders, batch_size=2000)
     elders = list(Elder.objects.filter(pk__in=[e.pk for e in elders]).only("id", "village_id", "sex", "living", "self_care"))
     _seed_guardians(ctx, elders)
+    if not ctx.scale:
+        _seed_demo_stories(ctx)
     ctx.log(f"老人 {len(elders)} 位，赡养人 {Guardian.objects.count()} 位，联系记录 {ContactEvent.objects.count()} 条，"
             f"委托照顾协议 {CareAgreement.objects.count()} 份")
 
@@ -128,3 +130,52 @@ def _seed_guardians(ctx, elders) -> None:
         [ContactEvent(elder=e, guardian=g, kind=k, occurred_on=d, recorded_by=w, note="")
          for e, g, k, d, w in contacts if w is not None], batch_size=5000)
     CareAgreement.objects.bulk_create(agreements, batch_size=2000)
+
+
+def _seed_demo_stories(ctx) -> None:
+    """What the demo accounts should find: alerts, expiring agreements, a refusal, status changes."""
+    from registry.choices import DutyFulfilment, ElderStatus, GuardianDuty, SupervisionMethod, SupervisionResult
+    from registry.models import DutyObservation, ElderStatusChange, Supervision
+
+    rng, today = ctx.rng, ctx.today
+    village_user = ctx.users.get("village")
+    if village_user is None:
+        return
+    home = Elder.objects.filter(village_id=village_user.area_id).order_by("id")
+    # Three 失能独居 elders without a valid agreement (the alerts page and the menu badge).
+    candidates = list(home.filter(is_disabled=False, living=ElderLiving.WITH_RELATIVES)[:3])
+    for elder in candidates:
+        Elder.objects.filter(pk=elder.pk).update(self_care=ElderSelfCare.DISABLED, living=ElderLiving.ALONE)
+        CareAgreement.objects.filter(elder=elder).delete()
+    # Two agreements ending within 30 days.
+    covered = list(home.filter(is_disabled_alone=False).exclude(pk__in=[e.pk for e in candidates])[:2])
+    for n, elder in enumerate(covered):
+        guardian = elder.guardian_links.first()
+        CareAgreement.objects.create(
+            elder=elder, guardian=guardian.guardian if guardian else None, caregiver_name=person_name(rng, n == 0),
+            caregiver_relation="邻居", caregiver_phone=mobile(rng), start_date=today - timedelta(days=350),
+            end_date=today + timedelta(days=10 + 12 * n), filed_on=today - timedelta(days=345),
+            created_by=village_user)
+    # A guardian who does not support their parent and refuses when urged: 拒不履行.
+    link = ElderGuardian.objects.filter(elder__village_id=village_user.area_id).select_related("elder", "guardian") \
+        .order_by("id")[5:6].first()
+    if link is not None:
+        observation = DutyObservation.objects.create(
+            elder=link.elder, guardian=link.guardian, duty=GuardianDuty.ECONOMIC, fulfilment=DutyFulfilment.NOT,
+            observed_on=today - timedelta(days=20), observed_by=village_user, note="半年未给生活费")
+        Supervision.objects.create(
+            elder=link.elder, guardian=link.guardian, observation=observation, supervised_on=today - timedelta(days=15),
+            method=SupervisionMethod.PHONE, guardian_response="说自己也困难，不愿出钱", result=SupervisionResult.PROMISED,
+            recorded_by=village_user)
+        Supervision.objects.create(
+            elder=link.elder, guardian=link.guardian, observation=observation, supervised_on=today - timedelta(days=3),
+            method=SupervisionMethod.IN_PERSON, guardian_response="仍拒绝支付赡养费", result=SupervisionResult.REFUSED,
+            recorded_by=village_user)
+    # Dynamic management: one elder moved away, one died.
+    for elder, status, reason in zip(home.filter(status=ElderStatus.ACTIVE).order_by("-id")[:2],
+                                     (ElderStatus.MOVED, ElderStatus.DECEASED), ("随子女迁往宁波居住", "病故"),
+                                     strict=False):
+        changed_on = today - timedelta(days=rng.randint(5, 60))
+        ElderStatusChange.objects.create(elder=elder, from_status=ElderStatus.ACTIVE, to_status=status,
+                                         changed_on=changed_on, reason=reason, changed_by=village_user)
+        Elder.objects.filter(pk=elder.pk).update(status=status, status_changed_on=changed_on)
