@@ -3,6 +3,7 @@
 Prints best-of-5 wall times and query counts; targets in docs/registry.md ("Performance").
 """
 
+from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
 
@@ -20,7 +21,7 @@ def main():
     county = User.objects.filter(role="county").first()
     town = User.objects.get(username="town")
     village = User.objects.get(username="village")
-    busiest = Elder.objects.order_by("-guardian_links__id").values_list("pk", flat=True).first()
+    busiest = Elder.objects.for_user(town).annotate(n=Count("contact_events")).order_by("-n").values_list("pk", flat=True).first()
     cases = [
         ("admin changelist (county, 30k rows)", county, reverse("admin:registry_elder_changelist")),
         ("admin changelist (county, 重点对象 filter)", county,

@@ -185,6 +185,9 @@ class Elder(models.Model):
             # ElderQuerySet.for_user: village_id LIKE 'prefix%'
             models.Index(fields=["village", "status"], name="elder_village_prefix",
                          opclasses=["text_pattern_ops", "text_pattern_ops"]),
+            # lists in register order: an index scan stops after one page (LIMIT 50), so per-row
+            # subqueries (last contact) run for that page only
+            models.Index(fields=["village", "village_group", "name", "id"], name="elder_register_order"),
             # changelist search by pinyin initials and by name
             models.Index(fields=["name_initials"], name="elder_initials"),
             models.Index(fields=["name"], name="elder_name"),
