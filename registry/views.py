@@ -93,6 +93,8 @@ def elder_list(request):
     if status in ElderStatus.values:
         elders = elders.filter(status=status)
     flag = request.GET.get("flag", "")
+    if flag == "hardship" and is_clinic(request.user):
+        flag = ""  # clinic staff do not see economic facts
     if flag in FLAG_FILTERS:
         elders = elders.filter(**{FLAG_FILTERS[flag][0]: True})
     village = request.GET.get("village", "")
@@ -109,9 +111,10 @@ def elder_list(request):
     params.pop("page", None)
     return render(request, "registry/elder_list.html", {
         "page": page, "query": query, "status": status, "flag": flag, "village": village,
-        "statuses": ElderStatus.choices, "flags": [(k, v[1]) for k, v in FLAG_FILTERS.items()],
+        "statuses": ElderStatus.choices, "flags": [(k, v[1]) for k, v in FLAG_FILTERS.items()
+                                                 if not (k == "hardship" and is_clinic(request.user))],
         "villages": villages, "params": params.urlencode(), "can_edit": has_role(request.user, STAFF_ROLES),
-        "no_contact": bool(request.GET.get("no_contact")),
+        "no_contact": bool(request.GET.get("no_contact")), "clinic": is_clinic(request.user),
     })
 
 

@@ -70,3 +70,12 @@ def test_admin_search_finds_only_the_exact_full_id(client, world, elder):
     assert link in client.get(url, {"q": "5678"}).content.decode()  # phone tail
     assert link in client.get(url, {"q": "wxy"}).content.decode()  # pinyin initials
     assert link in client.get(url, {"q": "秀英"}).content.decode()
+
+
+def test_clinic_list_does_not_show_or_filter_by_economic_hardship(client, world):
+    make_elder(world.village, name="低保户", dibao=True)
+    client.force_login(world.users["clinic"])
+    page = client.get(reverse("registry:elders")).content.decode()
+    assert "低保户" in page and "经济困难" not in page
+    client.force_login(world.users["village"])
+    assert "经济困难" in client.get(reverse("registry:elders")).content.decode()
