@@ -6,6 +6,15 @@ class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = _("留守老年人信息库")
     # (label, url name, roles) entries for the menu; see eldercare.context_processors.
-    nav_items = []
+    nav_items = [
+        (_("老人名册"), "registry:elders", ["town", "village", "clinic", "county"]),
+        (_("提醒"), "registry:alerts", ["town", "village"], "registry.views.alerts_badge"),
+    ]
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.
-    role_permissions = {}
+    role_permissions = {
+        role: ["view_elder", "add_elder", "change_elder", "view_guardian", "add_guardian", "change_guardian",
+               "view_elderguardian", "add_elderguardian", "change_elderguardian", "view_contactevent",
+               "add_contactevent", "change_contactevent", "view_careagreement", "add_careagreement",
+               "change_careagreement", "view_supervision", "view_dutyobservation", "view_elderstatuschange"]
+        for role in ("county", "town", "village")
+    }

@@ -4,7 +4,12 @@ Bulk inserts only: `--scale county` writes 30,000+ elders in well under a minute
 """
 
 from datetime import date, timedelta
+from functools import cache
 
+import pgtrigger
+from django.apps import apps
+from django.db import connection, transaction
+from django.db.models import Max
 from stdnum.cn import ric
 
 from registry.choices import (
@@ -16,7 +21,7 @@ from registry.choices import (
     ElderSelfCare,
     GuardianRelation,
 )
-from registry.models import CareAgreement, ContactEvent, Elder, ElderGuardian, Guardian
+from registry.models import CareAgreement, ContactEvent, Elder, ElderGuardian, Guardian, name_initials
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
             "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
@@ -46,6 +51,32 @@ def id_number(rng, birth: date, male: bool, used: set, area_prefix: str = "51152
 
 def mobile(rng) -> str:
     return rng.choice(["13", "15", "18", "17", "19"]) + f"{rng.randrange(10**9):09d}"
+
+
+@cache
+def _initials(name: str) -> str:
+    return name_initials(name)  # names repeat a lot across 30,000 elders
+
+
+def bulk_insert(model, objects, *, batch_size: int = 5000, scale: bool = False) -> None:
+    """bulk_create; at scale, with the per-row history trigger off and the insert events written
+    afterwards in one set-based statement (same rows in the history, 4x faster inserts)."""
+    if not scale or not objects:
+        model.objects.bulk_create(objects, batch_size=batch_size)
+        return
+    event_model = apps.get_model(model._meta.app_label, f"{model.__name__}Event")
+    with transaction.atomic():
+        before = model.objects.aggregate(m=Max("pk"))["m"] or 0
+        with pgtrigger.ignore(f"{model._meta.label}:insert_insert"):
+            model.objects.bulk_create(objects, batch_size=batch_size)
+        columns = [f.column for f in event_model._meta.concrete_fields
+                   if not f.name.startswith("pgh_") and not f.generated]
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'INSERT INTO "{event_model._meta.db_table}" ({quoted}, "pgh_obj_id", "pgh_created_at", "pgh_label") '
+                f'SELECT {quoted}, "id", NOW(), %s FROM "{model._meta.db_table}" WHERE "id" > %s',
+                ["insert", before])
 
 
 def seed(ctx) -> None:
@@ -79,11 +110,13 @@ def seed(ctx) -> None:
                 responsible_worker=worker, surveyed_by=worker.real_name if worker else "",
                 surveyed_on=today - timedelta(days=rng.randint(30, 400)),
             )
-            elder.derive_fields()
+            # what derive_fields() would compute, known here without parsing the number again
+            elder.birth_date, elder.sex, elder.name_initials = birth, "male" if male else "female", _initials(elder.name)
             elders.append(elder)
-    Elder.objects.bulk_create(elders, batch_size=2000)
-    elders = list(Elder.objects.filter(pk__in=[e.pk for e in elders]).only("id", "village_id", "sex", "living", "self_care"))
+    bulk_insert(Elder, elders, batch_size=2000, scale=ctx.scale)
     _seed_guardians(ctx, elders)
+    if not ctx.scale:
+        _seed_demo_stories(ctx)
     ctx.log(f"老人 {len(elders)} 位，赡养人 {Guardian.objects.count()} 位，联系记录 {ContactEvent.objects.count()} 条，"
             f"委托照顾协议 {CareAgreement.objects.count()} 份")
 
@@ -121,10 +154,58 @@ def _seed_guardians(ctx, elders) -> None:
                 start_date=start, end_date=start + timedelta(days=rng.choice((365, 730))),
                 filed_on=start + timedelta(days=rng.randint(0, 10)), created_by=worker,
             ))
-    Guardian.objects.bulk_create(guardians, batch_size=2000)
-    ElderGuardian.objects.bulk_create(
-        [ElderGuardian(elder=e, guardian=g, relation=r, is_primary=p) for e, g, r, p in links], batch_size=5000)
-    ContactEvent.objects.bulk_create(
-        [ContactEvent(elder=e, guardian=g, kind=k, occurred_on=d, recorded_by=w, note="")
-         for e, g, k, d, w in contacts if w is not None], batch_size=5000)
-    CareAgreement.objects.bulk_create(agreements, batch_size=2000)
+    bulk_insert(Guardian, guardians, batch_size=5000, scale=ctx.scale)
+    bulk_insert(ElderGuardian, [ElderGuardian(elder_id=e.pk, guardian_id=g.pk, relation=r, is_primary=p)
+                                for e, g, r, p in links], scale=ctx.scale)
+    bulk_insert(ContactEvent, [ContactEvent(elder_id=e.pk, guardian_id=g.pk, kind=k, occurred_on=d, recorded_by_id=w.pk,
+                                            note="") for e, g, k, d, w in contacts if w is not None], scale=ctx.scale)
+    bulk_insert(CareAgreement, agreements, batch_size=2000, scale=ctx.scale)
+
+
+def _seed_demo_stories(ctx) -> None:
+    """What the demo accounts should find: alerts, expiring agreements, a refusal, status changes."""
+    from registry.choices import DutyFulfilment, ElderStatus, GuardianDuty, SupervisionMethod, SupervisionResult
+    from registry.models import DutyObservation, ElderStatusChange, Supervision
+
+    rng, today = ctx.rng, ctx.today
+    village_user = ctx.users.get("village")
+    if village_user is None:
+        return
+    home = Elder.objects.filter(village_id=village_user.area_id).order_by("id")
+    # Three 失能独居 elders without a valid agreement (the alerts page and the menu badge).
+    candidates = list(home.filter(is_disabled=False, living=ElderLiving.WITH_RELATIVES)[:3])
+    for elder in candidates:
+        Elder.objects.filter(pk=elder.pk).update(self_care=ElderSelfCare.DISABLED, living=ElderLiving.ALONE)
+        CareAgreement.objects.filter(elder=elder).delete()
+    # Two agreements ending within 30 days.
+    covered = list(home.filter(is_disabled_alone=False).exclude(pk__in=[e.pk for e in candidates])[:2])
+    for n, elder in enumerate(covered):
+        guardian = elder.guardian_links.first()
+        CareAgreement.objects.create(
+            elder=elder, guardian=guardian.guardian if guardian else None, caregiver_name=person_name(rng, n == 0),
+            caregiver_relation="邻居", caregiver_phone=mobile(rng), start_date=today - timedelta(days=350),
+            end_date=today + timedelta(days=10 + 12 * n), filed_on=today - timedelta(days=345),
+            created_by=village_user)
+    # A guardian who does not support their parent and refuses when urged: 拒不履行.
+    link = ElderGuardian.objects.filter(elder__village_id=village_user.area_id).select_related("elder", "guardian") \
+        .order_by("id")[5:6].first()
+    if link is not None:
+        observation = DutyObservation.objects.create(
+            elder=link.elder, guardian=link.guardian, duty=GuardianDuty.ECONOMIC, fulfilment=DutyFulfilment.NOT,
+            observed_on=today - timedelta(days=20), observed_by=village_user, note="半年未给生活费")
+        Supervision.objects.create(
+            elder=link.elder, guardian=link.guardian, observation=observation, supervised_on=today - timedelta(days=15),
+            method=SupervisionMethod.PHONE, guardian_response="说自己也困难，不愿出钱", result=SupervisionResult.PROMISED,
+            recorded_by=village_user)
+        Supervision.objects.create(
+            elder=link.elder, guardian=link.guardian, observation=observation, supervised_on=today - timedelta(days=3),
+            method=SupervisionMethod.IN_PERSON, guardian_response="仍拒绝支付赡养费", result=SupervisionResult.REFUSED,
+            recorded_by=village_user)
+    # Dynamic management: one elder moved away, one died.
+    for elder, status, reason in zip(home.filter(status=ElderStatus.ACTIVE).order_by("-id")[:2],
+                                     (ElderStatus.MOVED, ElderStatus.DECEASED), ("随子女迁往宁波居住", "病故"),
+                                     strict=False):
+        changed_on = today - timedelta(days=rng.randint(5, 60))
+        ElderStatusChange.objects.create(elder=elder, from_status=ElderStatus.ACTIVE, to_status=status,
+                                         changed_on=changed_on, reason=reason, changed_by=village_user)
+        Elder.objects.filter(pk=elder.pk).update(status=status, status_changed_on=changed_on)

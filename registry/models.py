@@ -1,6 +1,6 @@
 """The elder register (动态管理数据库) and the guardians' obligations (赡养义务人主体责任)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -80,6 +80,27 @@ class ElderQuerySet(ScopedQuerySet):
                 output_field=models.BooleanField(),
             ),
         )
+
+    def with_last_contact(self):
+        """Annotate `last_contact_on`: the date of the latest guardian contact event (or None)."""
+        latest = ContactEvent.objects.filter(elder=models.OuterRef("pk")).order_by("-occurred_on").values(
+            "occurred_on")[:1]
+        return self.annotate(last_contact_on=models.Subquery(latest, output_field=models.DateField()))
+
+    def no_contact_since(self, day: date):
+        """Elders whose last guardian contact is before `day`, or who never had one."""
+        return self.with_last_contact().filter(Q(last_contact_on__lt=day) | Q(last_contact_on__isnull=True))
+
+    def with_valid_agreement(self, today: date | None = None):
+        """Annotate `has_valid_agreement`: an entrusted-care agreement covers `today`."""
+        today = today or timezone.localdate()
+        valid = CareAgreement.objects.filter(elder=models.OuterRef("pk")).valid_on(today)
+        return self.annotate(has_valid_agreement=models.Exists(valid))
+
+    def disabled_alone_without_agreement(self, today: date | None = None):
+        """在册 elders who are 失能独居 and have no valid entrusted-care agreement (an alert)."""
+        return self.with_valid_agreement(today).filter(status=ElderStatus.ACTIVE, is_disabled_alone=True,
+                                                       has_valid_agreement=False)
 
     def active(self):
         return self.filter(status=ElderStatus.ACTIVE)
@@ -164,6 +185,9 @@ class Elder(models.Model):
             # ElderQuerySet.for_user: village_id LIKE 'prefix%'
             models.Index(fields=["village", "status"], name="elder_village_prefix",
                          opclasses=["text_pattern_ops", "text_pattern_ops"]),
+            # lists in register order: an index scan stops after one page (LIMIT 50), so per-row
+            # subqueries (last contact) run for that page only
+            models.Index(fields=["village", "village_group", "name", "id"], name="elder_register_order"),
             # changelist search by pinyin initials and by name
             models.Index(fields=["name_initials"], name="elder_initials"),
             models.Index(fields=["name"], name="elder_name"),
@@ -424,10 +448,21 @@ class Supervision(models.Model):
 AGREEMENT_DOCUMENT_TYPES = ["pdf", "jpg", "jpeg", "png"]
 
 
+AGREEMENT_EXPIRY_WARNING_DAYS = 30
+
+
 class CareAgreementQuerySet(ElderRecordQuerySet):
     def valid_on(self, day: date):
+        """Agreements in force on `day` (open start or end counts as in force)."""
         return self.filter(Q(start_date__isnull=True) | Q(start_date__lte=day),
                            Q(end_date__isnull=True) | Q(end_date__gte=day))
+
+    def expiring(self, today: date | None = None):
+        """Agreements in force today that end within the next 30 days (在册 elders only)."""
+        today = today or timezone.localdate()
+        return self.valid_on(today).filter(
+            end_date__isnull=False, end_date__lte=today + timedelta(days=AGREEMENT_EXPIRY_WARNING_DAYS),
+            elder__status=ElderStatus.ACTIVE)
 
 
 @tracked()

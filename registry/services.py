@@ -10,7 +10,16 @@ from django.utils.translation import gettext as _
 
 from eldercare.scoping import ensure_in_scope
 from registry.choices import DutyFulfilment, ElderStatus
-from registry.models import ContactEvent, DutyObservation, Elder, ElderStatusChange, Supervision
+from registry.models import (
+    CareAgreement,
+    ContactEvent,
+    DutyObservation,
+    Elder,
+    ElderGuardian,
+    ElderStatusChange,
+    Guardian,
+    Supervision,
+)
 
 
 def _check_reach(elder: Elder, user) -> None:
@@ -75,3 +84,39 @@ def record_supervision(elder: Elder, *, guardian, supervised_on, method: str, re
     supervision.full_clean()
     supervision.save()
     return supervision
+
+
+@transaction.atomic
+def link_guardian(elder: Elder, *, relation: str, is_primary: bool = False, guardian: Guardian | None = None,
+                  new_guardian: dict | None = None, acting_user) -> ElderGuardian:
+    """Link a guardian to an elder: an existing one (a son supporting both parents is one guardian,
+    linked twice) or a new one registered in the elder's village. A new primary replaces the old."""
+    _check_reach(elder, acting_user)
+    if guardian is None:
+        if not new_guardian or not new_guardian.get("name"):
+            raise ValidationError(_("请选择已登记的赡养人，或填写新赡养人的姓名。"))
+        guardian = Guardian(village_id=elder.village_id, **new_guardian)
+        guardian.full_clean()
+        guardian.save()
+    elif not Guardian.objects.for_user(acting_user).filter(pk=guardian.pk).exists():
+        raise ValidationError(_("找不到该赡养人。"))
+    if ElderGuardian.objects.filter(elder=elder, guardian=guardian).exists():
+        raise ValidationError(_("该赡养人已与这位老人关联。"))
+    if is_primary:
+        ElderGuardian.objects.filter(elder=elder, is_primary=True).update(is_primary=False)
+    link = ElderGuardian.objects.create(elder=elder, guardian=guardian, relation=relation, is_primary=is_primary)
+    ensure_in_scope(guardian, acting_user)
+    return link
+
+
+@transaction.atomic
+def add_care_agreement(elder: Elder, *, agreement: CareAgreement, acting_user) -> CareAgreement:
+    """File an entrusted-care agreement (委托照顾协议) for an elder, with its scanned document."""
+    _check_reach(elder, acting_user)
+    if agreement.guardian_id and not elder.guardian_links.filter(guardian_id=agreement.guardian_id).exists():
+        raise ValidationError(_("委托人必须是这位老人的赡养人。"))
+    agreement.elder = elder
+    agreement.created_by = acting_user
+    agreement.full_clean()
+    agreement.save()
+    return agreement

@@ -1,0 +1,247 @@
+"""The register in the admin (town and county desks): scoped, masked lists, no hard delete."""
+
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from eldercare.admin import ScopedAdmin, ScopedInline
+from eldercare.audit import record_access
+from registry.choices import ElderStatus
+from registry.masking import mask_id_number, masked_phones
+from registry.models import (
+    CareAgreement,
+    ContactEvent,
+    DutyObservation,
+    Elder,
+    ElderGuardian,
+    ElderStatusChange,
+    Guardian,
+    Supervision,
+)
+from registry.views import NO_CONTACT_DAYS, search_elders
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Status, 在册 by default (lists show the current register unless asked otherwise)."""
+
+    title = _("状态")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [*ElderStatus.choices, ("all", _("全部"))]
+
+    def value(self):
+        return super().value() or ElderStatus.ACTIVE
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(status=self.value())
+
+
+def flag_filter(field: str, label):
+    """A yes/no list filter on one derived flag (generated column or with_flags() annotation)."""
+
+    class FlagFilter(admin.SimpleListFilter):
+        title = label
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            return [("1", _("是")), ("0", _("否"))]
+
+        def queryset(self, request, queryset):
+            if self.value() in ("1", "0"):
+                return queryset.filter(**{field: self.value() == "1"})
+            return queryset
+
+    FlagFilter.__name__ = f"{field}_filter"
+    return FlagFilter
+
+
+class NoRecentContactFilter(admin.SimpleListFilter):
+    title = _("亲属联系")
+    parameter_name = "no_contact"
+
+    def lookups(self, request, model_admin):
+        return [("90", _("超过90天未联系"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "90":
+            day = timezone.localdate() - timedelta(days=NO_CONTACT_DAYS)
+            return queryset.filter(Q(last_contact_on__lt=day) | Q(last_contact_on__isnull=True))
+        return queryset
+
+
+class ElderGuardianInline(ScopedInline):
+    model = ElderGuardian
+    fields = ["guardian", "relation", "is_primary"]
+    autocomplete_fields = ["guardian"]
+
+
+@admin.action(description=_("显示完整身份证号和电话（仅限选中的一位，会被记录）"))
+def reveal_identifiers(modeladmin, request, queryset):
+    elders = list(queryset[:2])
+    if len(elders) != 1:
+        modeladmin.message_user(request, _("请只选择一位老人。"), messages.WARNING)
+        return None
+    elder = elders[0]
+    record_access(user=request.user, kind="reveal", obj=elder, area_code=elder.village_id, field="id_number,phones")
+    modeladmin.message_user(request, format_html("{}：{} {}", elder.name, elder.id_number, "、".join(elder.phones)),
+                            messages.INFO)
+    return None
+
+
+@admin.register(Elder)
+class ElderAdmin(ScopedAdmin):
+    list_display = ["name", "village", "village_group", "sex", "age_display", "masked_id", "masked_phone",
+                    "flags", "last_contact", "status"]
+    list_display_links = ["name"]
+    list_filter = ["village", StatusFilter, flag_filter("is_disabled_alone", _("失能独居")),
+                   flag_filter("is_key_target", _("重点对象")), flag_filter("is_very_old", _("高龄")),
+                   flag_filter("is_disabled", _("失能")), flag_filter("is_alone", _("独居")),
+                   flag_filter("is_hardship", _("经济困难")), NoRecentContactFilter]
+    list_select_related = ["village"]
+    search_fields = ["name"]
+    search_help_text = _("姓名、拼音首字母、电话后4位，或完整的18位身份证号")
+    readonly_fields = ["birth_date", "sex", "status", "status_changed_on", "risk_level"]
+    exclude = ["responsible_worker"]
+    inlines = [ElderGuardianInline]
+    actions = [reveal_identifiers]
+    ordering = ["village_id", "village_group", "name", "id"]
+    change_list_template = "admin/registry/elder/change_list.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_last_contact()
+
+    def get_search_results(self, request, queryset, search_term):
+        # Exact ID only: the default icontains would let a partial number probe the register.
+        return search_elders(queryset, search_term), False
+
+    def get_urls(self):
+        return [path("export/", self.admin_site.admin_view(self.export_view), name="registry_elder_export"),
+                *super().get_urls()]
+
+    def export_view(self, request):
+        from registry.ledger import export_response
+
+        return export_response(self, request)
+
+    @admin.display(description=_("年龄"), ordering="birth_date")
+    def age_display(self, obj):
+        return obj.age
+
+    @admin.display(description=_("身份证号"))
+    def masked_id(self, obj):
+        return mask_id_number(obj.id_number)
+
+    @admin.display(description=_("电话"))
+    def masked_phone(self, obj):
+        return masked_phones(obj.phones)
+
+    @admin.display(description=_("标记"))
+    def flags(self, obj):
+        names = [label for flag, label in (("is_disabled_alone", "失能独居"), ("is_key_target", "重点对象"),
+                                           ("is_very_old", "高龄"), ("is_disabled", "失能"), ("is_alone", "独居"),
+                                           ("is_hardship", "经济困难")) if getattr(obj, flag)]
+        return "、".join(names)
+
+    @admin.display(description=_("最近亲属联系"), ordering="last_contact_on")
+    def last_contact(self, obj):
+        return obj.last_contact_on or "—"
+
+    def view_on_site(self, obj):
+        return reverse("registry:elder", args=[obj.pk])
+
+
+@admin.register(Guardian)
+class GuardianAdmin(ScopedAdmin):
+    list_display = ["name", "village", "masked_phone", "whereabouts"]
+    list_filter = ["village"]
+    list_select_related = ["village"]
+    search_fields = ["name"]
+
+    @admin.display(description=_("电话"))
+    def masked_phone(self, obj):
+        return masked_phones([obj.phone] if obj.phone else [])
+
+
+class ElderRecordAdmin(ScopedAdmin):
+    """Records hanging off an elder: elder chosen by autocomplete, listed with the elder."""
+
+    autocomplete_fields = ["elder"]
+    list_select_related = ["elder"]
+    search_fields = ["elder__name"]
+
+
+@admin.register(ContactEvent)
+class ContactEventAdmin(ElderRecordAdmin):
+    list_display = ["elder", "guardian", "kind", "occurred_on"]
+    list_filter = ["kind"]
+    list_select_related = ["elder", "guardian"]
+    autocomplete_fields = ["elder", "guardian"]
+    readonly_fields = ["recorded_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CareAgreement)
+class CareAgreementAdmin(ElderRecordAdmin):
+    list_display = ["elder", "caregiver_name", "start_date", "end_date", "filed_on"]
+    list_select_related = ["elder"]
+    autocomplete_fields = ["elder", "guardian"]
+    readonly_fields = ["document", "created_by"]  # uploads go through the checked form on the elder page
+
+
+@admin.register(Supervision)
+class SupervisionAdmin(ElderRecordAdmin):
+    list_display = ["elder", "guardian", "supervised_on", "method", "result"]
+    list_filter = ["result", "method"]
+    list_select_related = ["elder", "guardian"]
+
+    def has_add_permission(self, request):
+        return False  # recorded on the elder page, through the service
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DutyObservation)
+class DutyObservationAdmin(ElderRecordAdmin):
+    list_display = ["elder", "guardian", "duty", "fulfilment", "observed_on"]
+    list_filter = ["duty", "fulfilment"]
+    list_select_related = ["elder", "guardian"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ElderStatusChange)
+class ElderStatusChangeAdmin(ElderRecordAdmin):
+    list_display = ["elder", "from_status", "to_status", "changed_on", "changed_by"]
+    list_filter = ["to_status"]
+    list_select_related = ["elder", "changed_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

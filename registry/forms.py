@@ -1,0 +1,245 @@
+"""Forms of the register: plain-Chinese errors that name the field and the fix."""
+
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from eldercare.choices import AreaLevel
+from eldercare.idnumbers import IDNumberError, parse_id_number
+from eldercare.models import Area
+from registry.choices import (
+    ContactEventKind,
+    DutyFulfilment,
+    ElderDifficulty,
+    ElderIncomeSource,
+    ElderStatus,
+    GuardianDuty,
+    GuardianRelation,
+    SupervisionMethod,
+    SupervisionResult,
+)
+from registry.models import CareAgreement, Elder, Guardian
+
+OUT_OF_SCOPE_DUPLICATE = _("该身份证号已在其他辖区登记，请联系乡镇民政办")
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+# Magic bytes of the accepted scanned-document types, keyed by the extensions allowed for them.
+DOCUMENT_SIGNATURES = {
+    "pdf": (b"%PDF-",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class PhonesField(forms.CharField):
+    """Phone numbers typed in one box, separated by 、 , ， or spaces."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "、".join(value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        for sep in ",，;；/ ":
+            text = text.replace(sep, "、")
+        phones = [p.strip() for p in text.split("、") if p.strip()]
+        for phone in phones:
+            digits = phone.replace("-", "")
+            if not digits.isdigit() or not 7 <= len(digits) <= 12:
+                raise forms.ValidationError(_("电话号码“%(phone)s”不对：手机填 11 位数字，固定电话带区号，多个号码用顿号分隔。"),
+                                            params={"phone": phone})
+        return phones
+
+
+class ElderForm(forms.ModelForm):
+    """Register or edit an elder; the ID number is checked and must not exist yet."""
+
+    phones = PhonesField(label=_("联系电话"), required=False, help_text=_("多个号码用顿号“、”分隔"))
+    income_sources = forms.MultipleChoiceField(label=_("经济来源"), choices=ElderIncomeSource.choices, required=False,
+                                               widget=forms.CheckboxSelectMultiple)
+    difficulties = forms.MultipleChoiceField(label=_("主要困难"), choices=ElderDifficulty.choices, required=False,
+                                             widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = Elder
+        fields = ["village", "village_group", "name", "id_number", "ethnicity", "phones", "address", "living",
+                  "health", "self_care", "diseases", "income_sources", "monthly_income", "dibao", "tekun",
+                  "poverty_monitored", "difficulties", "needs", "family_doctor", "cadre", "surveyed_by",
+                  "surveyed_on", "notes"]
+        widgets = {"surveyed_on": DateInput()}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        villages = Area.objects.for_user(user).filter(level=AreaLevel.VILLAGE).order_by("code")
+        self.fields["village"].queryset = villages
+        self.fields["village"].empty_label = None if villages.count() == 1 else "---------"
+        self.fields["id_number"].help_text = _("18 位，最后一位可以是 X；15 位老号码会自动转换")
+        self.fields["id_number"].widget.attrs.update(autocomplete="off", inputmode="text")
+
+    def clean_id_number(self):
+        try:
+            number = parse_id_number(self.cleaned_data["id_number"], today=timezone.localdate()).number
+        except IDNumberError as error:
+            raise forms.ValidationError(str(error)) from None
+        existing = Elder.objects.filter(id_number=number).exclude(pk=self.instance.pk).values_list("pk", flat=True)
+        existing_pk = existing.first()
+        if existing_pk is not None:
+            if Elder.objects.for_user(self.user).filter(pk=existing_pk).exists():
+                raise forms.ValidationError(format_html(
+                    '{} <a href="{}">{}</a>', _("该身份证号已登记。"),
+                    reverse("registry:elder", args=[existing_pk]), _("查看该老人")))
+            raise forms.ValidationError(OUT_OF_SCOPE_DUPLICATE)
+        return number
+
+    def _post_clean(self):
+        had_id_error = "id_number" in self._errors
+        super()._post_clean()
+        if had_id_error:
+            # Elder.clean() re-checks the (now empty) number; the field's own message says it all.
+            del self._errors["id_number"][1:]
+
+    def validate_unique(self):
+        # clean_id_number already said whether the number exists, without leaking where; the
+        # model's own unique check would repeat it.
+        exclude = self._get_validation_exclusions()
+        exclude.add("id_number")
+        try:
+            self.instance.validate_unique(exclude=exclude)
+        except forms.ValidationError as error:
+            self._update_errors(error)
+
+
+class StatusChangeForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("新状态"), choices=ElderStatus.choices)
+    changed_on = forms.DateField(label=_("变更日期"), widget=DateInput(), initial=timezone.localdate)
+    reason = forms.CharField(label=_("原因"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class GuardianLinkForm(forms.Form):
+    """Link an already registered guardian, or register a new one, to an elder."""
+
+    existing = forms.ModelChoiceField(label=_("已登记的赡养人"), queryset=Guardian.objects.none(), required=False,
+                                      help_text=_("同一位子女赡养父母二人时，选择已登记的人，不要重复登记"))
+    name = forms.CharField(label=_("新赡养人姓名"), max_length=30, required=False)
+    phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
+    id_number = forms.CharField(label=_("身份证号（可不填）"), max_length=20, required=False)
+    whereabouts = forms.CharField(label=_("务工地/居住地"), max_length=100, required=False)
+    relation = forms.ChoiceField(label=_("与老人关系"), choices=GuardianRelation.choices)
+    is_primary = forms.BooleanField(label=_("主要赡养人"), required=False)
+
+    def __init__(self, *args, elder, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["existing"].queryset = (Guardian.objects.for_user(user).filter(village_id=elder.village_id)
+                                            .exclude(elder_links__elder=elder))
+
+    def clean_id_number(self):
+        raw = self.cleaned_data["id_number"]
+        if not raw:
+            return ""
+        try:
+            return parse_id_number(raw, today=timezone.localdate()).number
+        except IDNumberError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("existing") and not cleaned.get("name"):
+            self.add_error("name", _("请选择已登记的赡养人，或填写新赡养人的姓名。"))
+        return cleaned
+
+
+class ElderGuardianChoiceMixin:
+    """A `guardian` field offering only the elder's own guardians."""
+
+    def limit_guardians(self, elder, required=True):
+        field = self.fields["guardian"]
+        field.queryset = Guardian.objects.filter(elder_links__elder=elder).order_by("name")
+        field.required = required
+
+
+class ContactEventForm(ElderGuardianChoiceMixin, forms.Form):
+    guardian = forms.ModelChoiceField(label=_("赡养人"), queryset=Guardian.objects.none(), required=False)
+    kind = forms.ChoiceField(label=_("方式"), choices=ContactEventKind.choices)
+    occurred_on = forms.DateField(label=_("日期"), widget=DateInput(), initial=timezone.localdate)
+    note = forms.CharField(label=_("说明"), max_length=300, required=False)
+
+    def __init__(self, *args, elder, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_guardians(elder, required=False)
+
+
+class DutyObservationForm(ElderGuardianChoiceMixin, forms.Form):
+    guardian = forms.ModelChoiceField(label=_("赡养人"), queryset=Guardian.objects.none())
+    duty = forms.ChoiceField(label=_("义务"), choices=GuardianDuty.choices)
+    fulfilment = forms.ChoiceField(label=_("履行情况"), choices=DutyFulfilment.choices)
+    observed_on = forms.DateField(label=_("观察日期"), widget=DateInput(), initial=timezone.localdate)
+    note = forms.CharField(label=_("说明"), max_length=300, required=False)
+
+    def __init__(self, *args, elder, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_guardians(elder)
+
+
+class SupervisionForm(ElderGuardianChoiceMixin, forms.Form):
+    guardian = forms.ModelChoiceField(label=_("赡养人"), queryset=Guardian.objects.none())
+    supervised_on = forms.DateField(label=_("督促日期"), widget=DateInput(), initial=timezone.localdate)
+    method = forms.ChoiceField(label=_("督促方式"), choices=SupervisionMethod.choices)
+    guardian_response = forms.CharField(label=_("赡养人表态"), max_length=500, required=False,
+                                        widget=forms.Textarea(attrs={"rows": 3}))
+    result = forms.ChoiceField(label=_("结果"), choices=SupervisionResult.choices)
+
+    def __init__(self, *args, elder, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_guardians(elder)
+
+
+def sniff_document_type(upload) -> str | None:
+    """The document type its first bytes prove (pdf/jpg/png), or None."""
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    for kind, signatures in DOCUMENT_SIGNATURES.items():
+        if any(head.startswith(sig) for sig in signatures):
+            return kind
+    return None
+
+
+class CareAgreementForm(ElderGuardianChoiceMixin, forms.ModelForm):
+    """An entrusted-care agreement; the scan must really be a PDF, JPG or PNG of at most 5 MB."""
+
+    class Meta:
+        model = CareAgreement
+        fields = ["guardian", "caregiver_name", "caregiver_relation", "caregiver_phone", "start_date", "end_date",
+                  "filed_on", "document"]
+        widgets = {"start_date": DateInput(), "end_date": DateInput(), "filed_on": DateInput()}
+
+    def __init__(self, *args, elder, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_guardians(elder, required=False)
+        self.fields["document"].help_text = _("PDF、JPG 或 PNG，不超过 5 MB")
+        self.fields["document"].widget.attrs["accept"] = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+
+    def clean_document(self):
+        upload = self.cleaned_data.get("document")
+        if not upload or not hasattr(upload, "content_type"):
+            return upload
+        if upload.size > MAX_DOCUMENT_BYTES:
+            raise forms.ValidationError(_("协议扫描件太大（%(size).1f MB），请压缩到 5 MB 以内再上传。"),
+                                        params={"size": upload.size / 1024 / 1024})
+        extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        sniffed = sniff_document_type(upload)
+        if sniffed is None or extension not in DOCUMENT_SIGNATURES or \
+                DOCUMENT_SIGNATURES[extension] != DOCUMENT_SIGNATURES[sniffed]:
+            raise forms.ValidationError(_("协议扫描件只能是 PDF、JPG 或 PNG 文件，请用手机拍照或扫描后重新上传。"))
+        return upload

@@ -1,0 +1,18 @@
+"""Template filters of the register (masking, shared with the admin)."""
+
+from django import template
+
+from registry.masking import mask_id_number
+from registry.masking import masked_phones as _masked_phones
+
+register = template.Library()
+
+
+@register.filter
+def masked_phones(phones) -> str:
+    return _masked_phones(phones)
+
+
+@register.filter
+def masked_id(number) -> str:
+    return mask_id_number(number or "")
