@@ -8,6 +8,7 @@ user). A panel must run a fixed number of queries, whatever the elder's history 
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 
 
@@ -17,13 +18,16 @@ class ElderPanel:
     template: str
     context: dict = field(default_factory=dict)
     order: int = 100  # lower comes first
+    html: str = ""  # filled by panels_for: the rendered template
 
 
 def panels_for(request, elder) -> list[ElderPanel]:
+    """The panels other apps contribute for this elder and user, rendered, in order."""
     panels = []
     for config in apps.get_app_configs():
         for path in getattr(config, "elder_profile_panels", ()):
             panel = import_string(path)(request, elder)
             if panel is not None:
+                panel.html = render_to_string(panel.template, {"elder": elder, **panel.context}, request=request)
                 panels.append(panel)
     return sorted(panels, key=lambda p: p.order)

@@ -58,7 +58,7 @@ def test_changelist_query_count_is_pinned(client, world, django_assert_num_queri
     client.get(reverse("admin:registry_elder_changelist"))
     with CaptureQueriesContext(connection) as ctx:
         client.get(reverse("admin:registry_elder_changelist"))
-    assert len(ctx.captured_queries) == 12, [q["sql"][:100] for q in ctx.captured_queries]
+    assert len(ctx.captured_queries) == 11, [q["sql"][:100] for q in ctx.captured_queries]
 
 
 @pytest.mark.parametrize("username", ["town", "village", "clinic"])
