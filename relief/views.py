@@ -193,12 +193,19 @@ def case_from_supervision(request, supervision_pk):
 # --- Case detail and actions ----------------------------------------------------------------
 
 CASE_ACTIONS = {
-    # url action → (service, form class, service keyword of the form's main field, event action)
-    "accept": (services.accept_case, NoteForm, "note", CaseEventAction.ACCEPT),
-    "return": (services.return_case, ReturnForm, "reason", CaseEventAction.RETURN),
-    "refer": (services.refer_case, ReferForm, None, CaseEventAction.REFER),
-    "close": (services.close_case, OutcomeForm, "outcome", CaseEventAction.CLOSE),
-    "resubmit": (services.resubmit_case, ResubmitForm, "supplement", CaseEventAction.RESUBMIT),
+    # url action → (form class, event action, the service call with the form's data)
+    "accept": (NoteForm, CaseEventAction.ACCEPT,
+               lambda case, data, user: services.accept_case(case, note=data["note"], acting_user=user)),
+    "return": (ReturnForm, CaseEventAction.RETURN,
+               lambda case, data, user: services.return_case(case, reason=data["reason"], acting_user=user)),
+    "refer": (ReferForm, CaseEventAction.REFER,
+              lambda case, data, user: services.refer_case(case, departments=data["departments"], note=data["note"],
+                                                           acting_user=user)),
+    "close": (OutcomeForm, CaseEventAction.CLOSE,
+              lambda case, data, user: services.close_case(case, outcome=data["outcome"], acting_user=user)),
+    "resubmit": (ResubmitForm, CaseEventAction.RESUBMIT,
+                 lambda case, data, user: services.resubmit_case(case, supplement=data["supplement"],
+                                                                 acting_user=user)),
 }
 # Which case actions the status offers (the services enforce the same through TRANSITIONS).
 ACTIONS_BY_STATUS = {
@@ -208,9 +215,12 @@ ACTIONS_BY_STATUS = {
     ReliefCaseStatus.IN_PROGRESS: ["close"],
 }
 REFERRAL_ACTIONS = {
-    "receive": (services.receive_referral, NoteForm, "note", CaseEventAction.RECEIVE),
-    "start": (services.start_referral, NoteForm, "note", CaseEventAction.START),
-    "close": (services.close_referral, OutcomeForm, "result", CaseEventAction.CLOSE_REFERRAL),
+    "receive": (NoteForm, CaseEventAction.RECEIVE,
+                lambda ref, data, user: services.receive_referral(ref, note=data["note"], acting_user=user)),
+    "start": (NoteForm, CaseEventAction.START,
+              lambda ref, data, user: services.start_referral(ref, note=data["note"], acting_user=user)),
+    "close": (OutcomeForm, CaseEventAction.CLOSE_REFERRAL,
+              lambda ref, data, user: services.close_referral(ref, result=data["outcome"], acting_user=user)),
 }
 
 
@@ -222,7 +232,7 @@ def _case_forms(user, case, bound=None):
     """(action, form) pairs of the case steps this user may take now."""
     forms = {}
     for name in ACTIONS_BY_STATUS.get(case.status, []):
-        service, form_class, _field, action = CASE_ACTIONS[name]
+        form_class, action, _call = CASE_ACTIONS[name]
         if not services.may(user, action):
             continue
         kwargs = {"departments": _departments(user, case)} if form_class is ReferForm else {}
@@ -239,7 +249,7 @@ def _referral_forms(user, referrals, bound=None):
         if referral.department_id != user.department_id or referral.closed_at:
             continue
         name = "receive" if not referral.received_at else "start" if not referral.started_at else "close"
-        form_class = REFERRAL_ACTIONS[name][1]
+        form_class = REFERRAL_ACTIONS[name][0]
         form = bound[1] if bound is not None and bound[0] == (referral.pk, name) else form_class(prefix=f"r{name}")
         out.append((referral, name, form))
     return out
@@ -272,14 +282,10 @@ def case_detail(request, pk):
     return render(request, "relief/case_detail.html", _case_context(request, case))
 
 
-def _run(request, case, service, target, form, field):
+def _run(request, case, call, target, form):
     """Call the service with the form's data; a refused step is a 404, an illegal one a form error."""
     try:
-        if field is None:  # refer
-            service(target, departments=form.cleaned_data["departments"], note=form.cleaned_data["note"],
-                    acting_user=request.user)
-        else:
-            service(target, **{field: form.cleaned_data[field]}, acting_user=request.user)
+        call(target, form.cleaned_data, request.user)
     except services.ActionNotAllowed:
         raise Http404 from None
     except ValidationError as error:
@@ -294,13 +300,13 @@ def case_action(request, pk, action):
     if request.method != "POST" or action not in CASE_ACTIONS:
         raise Http404
     case = get_object_or_404(ReliefCase.objects.for_user(request.user), pk=pk)
-    service, form_class, field, event_action = CASE_ACTIONS[action]
+    form_class, event_action, call = CASE_ACTIONS[action]
     if not services.may(request.user, event_action):
         raise Http404
     kwargs = {"departments": _departments(request.user, case)} if form_class is ReferForm else {}
     form = form_class(request.POST, prefix=action, **kwargs)
     if form.is_valid():
-        response = _run(request, case, service, case, form, field)
+        response = _run(request, case, call, case, form)
         if response is not None:
             messages.success(request, _("已%s。") % event_action.label)
             return response
@@ -314,10 +320,10 @@ def referral_action(request, pk, action):
     if request.method != "POST" or action not in REFERRAL_ACTIONS:
         raise Http404
     referral = get_object_or_404(Referral.objects.for_user(request.user).select_related("case"), pk=pk)
-    service, form_class, field, event_action = REFERRAL_ACTIONS[action]
+    form_class, event_action, call = REFERRAL_ACTIONS[action]
     form = form_class(request.POST, prefix=f"r{action}")
     if form.is_valid():
-        response = _run(request, referral.case, service, referral, form, field)
+        response = _run(request, referral.case, call, referral, form)
         if response is not None:
             messages.success(request, _("已%s。") % event_action.label)
             return response
