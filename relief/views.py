@@ -311,7 +311,7 @@ def case_action(request, pk, action):
             messages.success(request, _("已%s。") % event_action.label)
             return response
     context = _case_context(request, case, bound_case=(action, form))
-    return render(request, "relief/case_detail.html", context, status=400)
+    return render(request, "relief/case_detail.html", context)
 
 
 @scoped_view(roles=(D,))
@@ -328,7 +328,7 @@ def referral_action(request, pk, action):
             messages.success(request, _("已%s。") % event_action.label)
             return response
     context = _case_context(request, referral.case, bound_referral=((referral.pk, action), form))
-    return render(request, "relief/case_detail.html", context, status=400)
+    return render(request, "relief/case_detail.html", context)
 
 
 # --- Risk assessment ------------------------------------------------------------------------
