@@ -12,13 +12,15 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from eldercare.access import scoped_view
 from eldercare.choices import UserRole
 from eldercare.models import Department
 from registry.choices import SupervisionResult
-from registry.models import Elder, Supervision
+from registry.models import Elder, Supervision, age_on
 from relief import services
 from relief.choices import CaseEventAction, ReliefCaseStatus, ReliefCaseType
 from relief.forms import (
@@ -224,6 +226,18 @@ REFERRAL_ACTIONS = {
 }
 
 
+DONE_MESSAGES = {
+    CaseEventAction.ACCEPT: gettext_lazy("已受理。下一步：转办给相关部门。"),
+    CaseEventAction.RETURN: gettext_lazy("已退回村里补充。"),
+    CaseEventAction.REFER: gettext_lazy("已转办，等待部门接收。"),
+    CaseEventAction.CLOSE: gettext_lazy("已办结。"),
+    CaseEventAction.RESUBMIT: gettext_lazy("已补充并重新上报乡镇。"),
+    CaseEventAction.RECEIVE: gettext_lazy("已接收。处置时请点“开始处置”。"),
+    CaseEventAction.START: gettext_lazy("已开始处置。处理完后填写办理结果并办结。"),
+    CaseEventAction.CLOSE_REFERRAL: gettext_lazy("本部门已办结。"),
+}
+
+
 def _departments(user, case):
     return Department.objects.for_user(user).filter(town_id=case.village_id[:9], active=True).order_by("kind", "name")
 
@@ -266,6 +280,7 @@ def _case_context(request, case, *, bound_case=None, bound_referral=None):
         event.case = case  # the privacy rule reads the case: no query per row
     return {
         "case": case,
+        "elder_age": age_on(case.elder.birth_date, timezone.localdate()),
         "show_narrative": case.narrative_visible_to(user),
         "events": [(e, e.note_visible_to(user)) for e in timeline],
         "referrals": referrals,
@@ -308,7 +323,7 @@ def case_action(request, pk, action):
     if form.is_valid():
         response = _run(request, case, call, case, form)
         if response is not None:
-            messages.success(request, _("已%s。") % event_action.label)
+            messages.success(request, DONE_MESSAGES[event_action])
             return response
     context = _case_context(request, case, bound_case=(action, form))
     return render(request, "relief/case_detail.html", context)
@@ -325,7 +340,7 @@ def referral_action(request, pk, action):
     if form.is_valid():
         response = _run(request, referral.case, call, referral, form)
         if response is not None:
-            messages.success(request, _("已%s。") % event_action.label)
+            messages.success(request, DONE_MESSAGES[event_action])
             return response
     context = _case_context(request, referral.case, bound_referral=((referral.pk, action), form))
     return render(request, "relief/case_detail.html", context)
