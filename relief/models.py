@@ -77,15 +77,14 @@ class ClockPolicy(models.Model):
 DEFAULT_LIMITS = {f.name: f.default for f in ClockPolicy._meta.concrete_fields if isinstance(f, models.DurationField)}
 
 
-def clock_limit(clock: str, policy_path: str):
+def clock_limit(clock: str, *, urgency_path: str, policy_path: str):
     """The limit of one clock ('accept' / 'receipt' / 'resolve') for a row, by its urgency.
 
-    `policy_path` leads from the row to its town's ClockPolicy (LEFT JOIN; defaults apply when
-    the town has none). `urgency_path` sits beside it.
+    `policy_path` leads from the row to its town's ClockPolicy (a LEFT JOIN; the defaults apply
+    when the town has none); `urgency_path` to the case's urgency.
     """
-    urgency_path, policy = policy_path
-    urgent = Coalesce(F(f"{policy}__{clock}_urgent"), Value(DEFAULT_LIMITS[f"{clock}_urgent"]))
-    normal = Coalesce(F(f"{policy}__{clock}_normal"), Value(DEFAULT_LIMITS[f"{clock}_normal"]))
+    urgent = Coalesce(F(f"{policy_path}__{clock}_urgent"), Value(DEFAULT_LIMITS[f"{clock}_urgent"]))
+    normal = Coalesce(F(f"{policy_path}__{clock}_normal"), Value(DEFAULT_LIMITS[f"{clock}_normal"]))
     return Case(When(**{urgency_path: ReliefCaseUrgency.URGENT}, then=urgent), default=normal,
                 output_field=models.DurationField())
 
@@ -121,12 +120,12 @@ class ReliefCaseQuerySet(ScopedQuerySet):
         Queues, badges, the inbox and (later) supervision counts all read these annotations.
         """
         now = now or timezone.now()
-        policy = ("urgency", "village__parent__clock_policy")
+        policy = {"urgency_path": "urgency", "policy_path": "village__parent__clock_policy"}
         unreceived = Referral.objects.filter(case=OuterRef("pk"), received_at__isnull=True)
         qs = self.annotate(
-            accept_due=_plus("submitted_at", clock_limit("accept", policy)),
-            receipt_due=_plus("referred_at", clock_limit("receipt", policy)),
-            resolve_due=_plus("accepted_at", clock_limit("resolve", policy)),
+            accept_due=_plus("submitted_at", clock_limit("accept", **policy)),
+            receipt_due=_plus("referred_at", clock_limit("receipt", **policy)),
+            resolve_due=_plus("accepted_at", clock_limit("resolve", **policy)),
         )
         qs = qs.annotate(
             accept_overdue=ExpressionWrapper(Q(status=ReliefCaseStatus.REPORTED, accept_due__lt=now),
@@ -238,9 +237,9 @@ class ReferralQuerySet(ScopedQuerySet):
     def with_clocks(self, now=None):
         """receipt_due / receipt_overdue per referral, and the case's resolution clock."""
         now = now or timezone.now()
-        policy = ("case__urgency", "case__village__parent__clock_policy")
-        qs = self.annotate(receipt_due=_plus("referred_at", clock_limit("receipt", policy)),
-                           resolve_due=_plus("case__accepted_at", clock_limit("resolve", policy)))
+        policy = {"urgency_path": "case__urgency", "policy_path": "case__village__parent__clock_policy"}
+        qs = self.annotate(receipt_due=_plus("referred_at", clock_limit("receipt", **policy)),
+                           resolve_due=_plus("case__accepted_at", clock_limit("resolve", **policy)))
         return qs.annotate(
             receipt_overdue=ExpressionWrapper(Q(received_at__isnull=True, receipt_due__lt=now),
                                               output_field=models.BooleanField()),
