@@ -66,6 +66,13 @@ class ReliefCaseAdmin(OfficeOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
 
+    def history_view(self, request, object_id, extra_context=None):
+        # The row history carries the narrative's before/after: hidden where the narrative is.
+        obj = self.get_object(request, admin.utils.unquote(object_id))
+        if obj is not None and not obj.narrative_visible_to(request.user):
+            extra_context = {**(extra_context or {}), "can_see_history": False}
+        return super().history_view(request, object_id, extra_context)
+
 
 @admin.register(Referral)
 class ReferralAdmin(OfficeOnlyAdmin):

@@ -147,6 +147,14 @@ class TestPrivacy:
         assert response.status_code == 200 and SECRET not in response.content.decode()
         for username in ("village", "police", "clinic"):
             assert login(world.users[username]).get(url).status_code == 404
+        from relief import services
+
+        services.return_case(case := make_case(world, case_type=ReliefCaseType.ILLEGAL_HARM, narrative=SECRET),
+                             reason="补充", acting_user=world.users["town"])
+        services.resubmit_case(case, supplement="老人仍害怕回家", acting_user=world.users["village"])
+        history = reverse("admin:relief_reliefcase_history", args=[case.pk])
+        assert "老人仍害怕回家" in login(world.users["town"]).get(history).content.decode()
+        assert "老人仍害怕回家" not in login(world.users["county"]).get(history).content.decode()
 
     def test_profile_panel_shows_level_and_cases_without_narratives(self, world, rf):
         case = self.sensitive(world, status=S.CLOSED)
