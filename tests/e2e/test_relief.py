@@ -96,3 +96,36 @@ def test_urgent_case_from_village_phone_to_police_and_closed(phone, desktop, ano
         assert "王秀英" not in other.content(), path
     response = other.goto(f"{live_server.url}/relief/cases/{case.pk}/")
     assert response.status == 404 and "王秀英" not in other.content()
+
+
+def test_town_queue_flags_overdue_cases_and_risk_page_fits_a_phone(phone, desktop, live_server, log_in, screenshot):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from relief.choices import ReliefCaseStatus, ReliefCaseUrgency
+    from tests.factories import make_elder, make_world
+    from tests.relief.factories import make_case
+
+    world = make_world()
+    with time_machine.travel(timezone.now() - timedelta(hours=5)):
+        make_case(world, urgency=ReliefCaseUrgency.URGENT,
+                         elder=make_elder(world.village, name="李桂兰", age=88))
+    make_case(world, status=ReliefCaseStatus.REFERRED, elder=make_elder(world.village2, name="陈德明"),
+              village=world.village2)
+    town = log_in(desktop, world.users["town"])
+    town.goto(f"{live_server.url}/relief/cases/")
+    overdue = town.locator("li.is-overdue")
+    assert overdue.count() == 1 and "李桂兰" in overdue.inner_text() and "已超时" in overdue.inner_text()
+    assert "陈德明" in town.content()
+    screenshot(town, "relief-town-queue")
+
+    elder = make_elder(world.village, name="王秀英", age=86, self_care="disabled", living="alone")
+    page = log_in(phone, world.users["village"])
+    page.goto(f"{live_server.url}/relief/risk/{elder.pk}/")
+    assert "系统建议：高风险" in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "relief-assess-phone")
+    page.click("button:has-text('确认评估')")
+    page.wait_for_selector("text=已确认王秀英的风险等级")
