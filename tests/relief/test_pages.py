@@ -329,3 +329,32 @@ class TestQueryCounts:
         client.get(reverse("relief:case_detail", args=[case.pk]))
         with django_assert_num_queries(11):
             client.get(reverse("relief:case_detail", args=[case.pk]))
+
+
+class TestMoreQueryCounts:
+    @pytest.mark.parametrize("n", [2, 20])
+    def test_reassessment_due_list_runs_a_fixed_number_of_queries(self, world, login, n, django_assert_num_queries):
+        import time_machine
+
+        from relief import services
+
+        with time_machine.travel(timezone.now() - timedelta(days=400)):
+            for i in range(n):
+                services.confirm_assessment(make_elder(world.village, name=f"老人{i}", age=70), level="low",
+                                            adjusted_reason="", acting_user=world.users["village"])
+        client = login(world.users["village"])
+        client.get(reverse("relief:reassessment_due"))
+        with django_assert_num_queries(9):
+            response = client.get(reverse("relief:reassessment_due"))
+        assert response.content.decode().count("已满 12 个月") == n
+
+    @pytest.mark.parametrize("n", [2, 20])
+    def test_town_inbox_runs_a_fixed_number_of_queries(self, world, login, n, django_assert_num_queries):
+        elder = make_elder(world.village)
+        for _ in range(n):
+            make_case(world, elder=elder)
+        client = login(world.users["town"])
+        client.get(reverse("relief:inbox"))
+        with django_assert_num_queries(8):
+            response = client.get(reverse("relief:inbox"))
+        assert response.content.decode().count("relief-title") == n
