@@ -11,7 +11,6 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -79,7 +78,8 @@ def inbox(request):
 
 # --- Queues ---------------------------------------------------------------------------------
 
-STATUS_TABS = [("open", _("未办结")), ("overdue", _("已超时")), *ReliefCaseStatus.choices, ("all", _("全部"))]
+STATUS_TABS = [("open", gettext_lazy("未办结")), ("overdue", gettext_lazy("已超时")), *ReliefCaseStatus.choices,
+               ("all", gettext_lazy("全部"))]
 
 
 @scoped_view(roles=(V, T, C))
@@ -368,7 +368,7 @@ def assess(request, elder_pk):
                 form.add_error(None, error)
         else:
             messages.success(request, _("已确认%s的风险等级。") % elder.name)
-            return redirect(f"{reverse('relief:reassessment_due')}")
+            return redirect("relief:reassessment_due")
     last = RiskAssessment.objects.for_user(request.user).filter(elder=elder).select_related("assessed_by").first()
     return render(request, "relief/assess.html", {"elder": elder, "proposal": proposal, "form": form, "last": last})
 
