@@ -12,8 +12,6 @@ class VisitAdmin(ScopedAdmin):
     list_display = ["elder", "visited_at", "method", "outcome", "visitor"]
     list_filter = ["method", "outcome", "report_to_town"]
     list_select_related = ["elder", "visitor"]
-    search_fields = ["elder__name", "elder__name_initials"]
-    date_hierarchy = None
 
     def has_add_permission(self, request):
         return False

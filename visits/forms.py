@@ -119,9 +119,11 @@ class ReassignForm(forms.Form):
     """Choose elders of one village and a village worker of that same village."""
 
     elders = forms.ModelMultipleChoiceField(label=_("老人"), queryset=None, widget=forms.CheckboxSelectMultiple,
-                                            error_messages={"required": _("请至少勾选一位老人。")})
+                                            error_messages={"required": _("请至少勾选一位老人。"),
+                                                            "invalid_choice": _("勾选的老人不在这个村，请刷新页面后重新勾选。")})
     worker = forms.ModelChoiceField(label=_("巡访责任人"), queryset=None,
-                                    error_messages={"required": _("请选择巡访责任人。")})
+                                    error_messages={"required": _("请选择巡访责任人。"),
+                                                    "invalid_choice": _("巡访责任人必须是本村(居)委会的工作人员，请重新选择。")})
 
     def __init__(self, *args, elders, village, user, **kwargs):
         super().__init__(*args, **kwargs)
