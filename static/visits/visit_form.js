@@ -6,17 +6,19 @@
   "use strict";
   var form = document.querySelector("form[data-fetch-submit]");
   if (!form || !window.fetch || !window.FormData) return;
-  var submit = form.querySelector(".submit-visit");
+  var buttons = form.querySelectorAll(".submit-visit");
   var retry = form.querySelector(".retry");
   var netError = document.getElementById("net-error");
-  var idleLabel = submit.textContent;
+  var idleLabels = Array.prototype.map.call(buttons, function (b) { return b.textContent; });
   var scriptSrc = document.currentScript && document.currentScript.src;
   var busy = false;
 
   function setBusy(on) {
     busy = on;
-    submit.disabled = on;
-    submit.textContent = on ? submit.getAttribute("data-busy-label") : idleLabel;
+    Array.prototype.forEach.call(buttons, function (button, i) {
+      button.disabled = on;
+      button.textContent = on ? button.getAttribute("data-busy-label") : idleLabels[i];
+    });
   }
 
   function send() {
@@ -28,20 +30,22 @@
       method: "POST", body: new FormData(form), credentials: "same-origin",
       headers: {"X-Requested-With": "fetch"}
     }).then(function (response) {
-      if (response.redirected) {
-        window.location.assign(response.url);
-        return;
-      }
       return response.text().then(function (html) {
         if (!response.ok) throw new Error("HTTP " + response.status);
-        // The server answered with the form and its error messages: show them.
+        // Show the answer we already have (saved: the list with its message; not saved: the
+        // form with the error messages) rather than asking the weak network for it again.
         var doc = new DOMParser().parseFromString(html, "text/html");
-        var fresh = doc.querySelector("main");
-        if (!fresh) throw new Error("unexpected answer");
-        document.querySelector("main").replaceWith(fresh);
-        var script = document.createElement("script");
-        script.src = scriptSrc;
-        document.body.appendChild(script);
+        if (!doc.body || !doc.querySelector("main")) throw new Error("unexpected answer");
+        document.title = doc.title;
+        document.body.replaceWith(document.adoptNode(doc.body));
+        if (response.redirected) {
+          window.history.replaceState(null, "", response.url);
+          window.scrollTo(0, 0);
+        } else {
+          var script = document.createElement("script");
+          script.src = scriptSrc;  // enhance the re-rendered form again
+          document.body.appendChild(script);
+        }
       });
     }).catch(function () {
       setBusy(false);
