@@ -17,11 +17,12 @@ Worklists, counts, badges, the town overview and dashboards all read these annot
 recomputes a due date elsewhere.
 """
 
+import itertools
 from datetime import timedelta
 
-from django.db import models
-from django.db.models import Case, ExpressionWrapper, F, Func, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Greatest, Least, Substr, TruncDate
+from django.db import connection, models
+from django.db.models import Case, ExpressionWrapper, F, Func, Max, Min, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
 
 from registry.choices import ElderRiskLevel, ElderStatus
@@ -32,9 +33,6 @@ from visits.models import (
     DEFAULT_MEDIUM_DAYS,
     DISABLED_ALONE_HOME_DAYS,
     KEY_TARGET_MAX_DAYS,
-    UrgentVisitRequest,
-    Visit,
-    VisitPolicy,
 )
 
 WEEK_DAYS = 7  # "due this week": within the next seven days, today included
@@ -56,15 +54,37 @@ class DaysBetween(Func):
     output_field = models.IntegerField()
 
 
+_tokens = itertools.count()
+
+
+class Shared(Func):
+    """An annotation compiled once per query and reused wherever it is referenced.
+
+    Django inlines an annotation's whole expression at every reference (`next_due` appears in
+    `days_overdue`, `is_overdue`, `due_bucket`, filters and ordering, each of which nests the
+    levels below it), so compiling the schedule took seconds of Python. The SQL text is still
+    repeated, but PostgreSQL computes each distinct aggregate once.
+    """
+
+    template = "%(expressions)s"
+
+    def __init__(self, *expressions, **extra):
+        super().__init__(*expressions, **extra)
+        # Django copies expressions while resolving and compiling them; the copies keep this
+        # token, so every copy of one annotation finds the SQL compiled for the first.
+        self.token = next(_tokens)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        cache = compiler.__dict__.setdefault("_shared_sql", {})
+        if self.token not in cache:
+            cache[self.token] = super().as_sql(compiler, connection, **extra_context)
+        sql, params = cache[self.token]
+        return sql, list(params)
+
+
 def _policy(field: str, default: int):
-    """The elder's town policy value (town = first 9 digits of the village code), or the default."""
-    town_policy = VisitPolicy.objects.filter(town_id=Substr(OuterRef("village_id"), 1, 9)).values(field)[:1]
-    return Coalesce(Subquery(town_policy, output_field=models.IntegerField()), Value(default))
-
-
-def _latest_visit(**filters):
-    visits = Visit.objects.filter(elder=OuterRef("pk"), **filters).order_by("-visited_at").values("visited_at")[:1]
-    return Subquery(visits, output_field=models.DateTimeField())
+    """The elder's town policy value (a LEFT JOIN through village → town → policy), or the default."""
+    return Coalesce(F(f"village__parent__visit_policy__{field}"), Value(default))
 
 
 def annotate_schedule(elders, today=None, now=None):
@@ -73,63 +93,67 @@ def annotate_schedule(elders, today=None, now=None):
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     today_value = Value(today, output_field=models.DateField())
-    open_urgent = UrgentVisitRequest.objects.filter(elder=OuterRef("pk"), fulfilled_by__isnull=True)
     registered_on = TruncDate("created_at")
+    date = models.DateField()
+    integer = models.IntegerField()
     return elders.filter(status=ElderStatus.ACTIVE).annotate(
-        schedule_level=Case(
+        schedule_level=Shared(Case(
             When(~Q(risk_level=""), then=F("risk_level")),
             When(is_disabled_alone=True, then=Value(ElderRiskLevel.HIGH)),
             When(is_key_target=True, then=Value(ElderRiskLevel.MEDIUM)),
             default=Value(ElderRiskLevel.LOW),
             output_field=models.CharField(),
-        ),
+        )),
+        # Aggregates over the joined visits and requests (GROUP BY elder): PostgreSQL computes
+        # each distinct aggregate once however often the expressions below repeat it, where a
+        # correlated subquery would be re-run at every reference.
+        last_visit_at=Max("visits__visited_at"),
+        last_home_visit_at=Max("visits__visited_at", filter=Q(visits__method=VisitMethod.HOME)),
+        urgent_due_by=Min("urgent_visit_requests__due_by",
+                          filter=Q(urgent_visit_requests__fulfilled_by__isnull=True)),
     ).annotate(
-        level_interval=Case(
+        level_interval=Shared(Case(
             When(schedule_level=ElderRiskLevel.HIGH, then=_policy("high_days", DEFAULT_HIGH_DAYS)),
             When(schedule_level=ElderRiskLevel.MEDIUM, then=_policy("medium_days", DEFAULT_MEDIUM_DAYS)),
             default=_policy("low_days", DEFAULT_LOW_DAYS),
-            output_field=models.IntegerField(),
-        ),
+            output_field=integer,
+        )),
     ).annotate(
-        interval_days=Case(
-            When(is_key_target=True, then=Least(F("level_interval"), _policy("key_target_max_days",
-                                                                             KEY_TARGET_MAX_DAYS))),
+        interval_days=Shared(Case(
+            When(is_key_target=True,
+                 then=Least(F("level_interval"), _policy("key_target_max_days", KEY_TARGET_MAX_DAYS))),
             default=F("level_interval"),
-            output_field=models.IntegerField(),
-        ),
-        last_visit_at=_latest_visit(),
-        last_home_visit_at=_latest_visit(method=VisitMethod.HOME),
-        urgent_due_by=Subquery(open_urgent.order_by("due_by").values("due_by")[:1],
-                               output_field=models.DateTimeField()),
+            output_field=integer,
+        )),
     ).annotate(
-        regular_due=Case(
+        regular_due=Shared(Case(
             When(last_visit_at__isnull=True, then=registered_on),
             default=AddDays(TruncDate("last_visit_at"), F("interval_days")),
-            output_field=models.DateField(),
-        ),
-        home_due=Case(
-            When(is_disabled_alone=False, then=Value(None, output_field=models.DateField())),
+            output_field=date,
+        )),
+        home_due=Shared(Case(
+            When(is_disabled_alone=False, then=Value(None, output_field=date)),
             When(last_home_visit_at__isnull=True, then=registered_on),
             default=AddDays(TruncDate("last_home_visit_at"), _policy("home_visit_days", DISABLED_ALONE_HOME_DAYS)),
-            output_field=models.DateField(),
-        ),
+            output_field=date,
+        )),
     ).annotate(
         # PostgreSQL's LEAST ignores NULLs: a rule that does not apply simply drops out.
-        next_due=Least(F("regular_due"), F("home_due"), TruncDate("urgent_due_by"), output_field=models.DateField()),
+        next_due=Shared(Least(F("regular_due"), F("home_due"), TruncDate("urgent_due_by"), output_field=date)),
     ).annotate(
-        days_overdue=Greatest(DaysBetween(today_value, F("next_due")), Value(0)),
-        is_overdue=ExpressionWrapper(
+        days_overdue=Shared(Greatest(DaysBetween(today_value, F("next_due")), Value(0)), output_field=integer),
+        is_overdue=Shared(ExpressionWrapper(
             Q(next_due__lt=today) | Q(urgent_due_by__isnull=False, urgent_due_by__lt=now),
             output_field=models.BooleanField(),
-        ),
+        )),
     ).annotate(
-        due_bucket=Case(
+        due_bucket=Shared(Case(
             When(is_overdue=True, then=Value(DueBucket.OVERDUE)),
             When(next_due__lte=today, then=Value(DueBucket.TODAY)),
             When(next_due__lt=today + timedelta(days=WEEK_DAYS), then=Value(DueBucket.WEEK)),
             default=Value(DueBucket.LATER),
             output_field=models.CharField(),
-        ),
+        )),
     )
 
 
@@ -145,3 +169,27 @@ BUCKET_ORDER = Case(
 def due_within_week(scheduled):
     """Of an `annotate_schedule` queryset, the elders on the worklist: overdue or due within 7 days."""
     return scheduled.exclude(due_bucket=DueBucket.LATER)
+
+
+COUNT_KEYS = ("total", "overdue", "due_today", "due_week")
+
+
+def schedule_counts(scheduled, group_by: str) -> dict:
+    """{value of `group_by`: {"total", "overdue", "due_today", "due_week"}} for an
+    `annotate_schedule` queryset, in one query.
+
+    The schedule is a per-elder aggregate, and Django cannot group an aggregate again, so the
+    scheduled queryset becomes a subquery here; the buckets are still the annotation's.
+    """
+    column = connection.ops.quote_name(group_by)  # values() names the subquery's column after the field
+    inner = scheduled.order_by().values(group_by, "due_bucket")
+    sql, params = inner.query.sql_with_params()
+    buckets = [DueBucket.OVERDUE, DueBucket.TODAY, DueBucket.WEEK]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.{column}, COUNT(*), "
+            + ", ".join("COUNT(*) FILTER (WHERE s.due_bucket = %s)" for _ in buckets)
+            + f" FROM ({sql}) s GROUP BY s.{column}",
+            [*buckets, *params],
+        )
+        return {row[0]: dict(zip(COUNT_KEYS, row[1:], strict=True)) for row in cursor.fetchall()}

@@ -4,7 +4,7 @@ town's overview, policy and reassignment pages. Every view is scoped (eldercare.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, Q, Value, When
+from django.db.models import Case, Value, When
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -20,7 +20,7 @@ from registry.models import Elder
 from visits.choices import DueBucket
 from visits.forms import ReassignForm, VisitForm, VisitPolicyForm
 from visits.models import Visit, VisitPolicy
-from visits.schedule import BUCKET_ORDER, annotate_schedule, due_within_week
+from visits.schedule import BUCKET_ORDER, annotate_schedule, due_within_week, schedule_counts
 from visits.services import reassign_elders, record_visit, save_policy, update_visit
 
 FIELD_ROLES = [UserRole.VILLAGE, UserRole.TOWN]
@@ -156,24 +156,13 @@ def elder_visits(request, elder_pk):
     return render(request, "visits/elder_visits.html", {"elder": elder, "page": page, "schedule": schedule})
 
 
-def _counts(scheduled, group_by):
-    return {
-        row[group_by]: row for row in scheduled.order_by().values(group_by).annotate(
-            total=Count("pk"),
-            overdue=Count("pk", filter=Q(due_bucket=DueBucket.OVERDUE)),
-            due_today=Count("pk", filter=Q(due_bucket=DueBucket.TODAY)),
-            due_week=Count("pk", filter=Q(due_bucket=DueBucket.WEEK)),
-        )
-    }
-
-
 @scoped_view(roles=[UserRole.TOWN, UserRole.COUNTY])
 def overview(request):
     """Town staff: due and overdue per village and per worker. A fixed number of queries: two
     grouped counts over the schedule annotation, plus the villages and the workers."""
     scheduled = annotate_schedule(Elder.objects.for_user(request.user))
-    by_village = _counts(scheduled, "village_id")
-    by_worker = _counts(scheduled, "responsible_worker_id")
+    by_village = schedule_counts(scheduled, "village")
+    by_worker = schedule_counts(scheduled, "responsible_worker")
     villages = list(Area.objects.for_user(request.user).filter(level=AreaLevel.VILLAGE).select_related("parent"))
     workers = {u.pk: u for u in User.objects.for_user(request.user).filter(
         pk__in=[pk for pk in by_worker if pk is not None]).select_related("area")}
