@@ -27,6 +27,7 @@ from visits.models import (
     UrgentVisitRequest,
     Visit,
 )
+from visits.services import refresh_visit_state
 
 HISTORY_DAYS = {False: 180, True: 730}
 CHECK_NAMES = [name for name, _label in CHECKLIST]
@@ -89,6 +90,7 @@ def seed(ctx) -> None:
         plans.append((elder.pk, worker.pk, elder.is_disabled_alone, days))
     count = _copy(_lines(rng, now, plans))
     _seed_urgent(ctx, demo_village, now)
+    refresh_visit_state()
     ctx.log(f"巡访记录 {count:,} 条（{time.perf_counter() - started:.1f} 秒）")
 
 

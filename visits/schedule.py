@@ -6,7 +6,8 @@
                      has confirmed an assessment, else provisional (失能独居 → 高, 重点对象 → 中,
                      others → 低)
 - `interval_days`    the town's interval for that level, capped at 15 days for key targets
-- `last_visit_at`, `last_home_visit_at`, `urgent_due_by` (earliest open urgent request)
+- `last_visit_at`, `last_home_visit_at`, `urgent_due_by` (earliest open urgent request), read
+                     from `ElderVisitState`, which the visit services keep
 - `next_due`         the earliest of: last visit + interval; for 失能独居, last HOME visit +
                      the home-visit interval; the urgent request's deadline. An elder never
                      visited (or, for the home rule, never visited at home) is due on the
@@ -21,12 +22,12 @@ import itertools
 from datetime import timedelta
 
 from django.db import connection, models
-from django.db.models import Case, ExpressionWrapper, F, Func, Max, Min, Q, Value, When
+from django.db.models import Case, ExpressionWrapper, F, Func, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
 
 from registry.choices import ElderRiskLevel, ElderStatus
-from visits.choices import DueBucket, VisitMethod
+from visits.choices import DueBucket
 from visits.models import (
     DEFAULT_HIGH_DAYS,
     DEFAULT_LOW_DAYS,
@@ -104,13 +105,11 @@ def annotate_schedule(elders, today=None, now=None):
             default=Value(ElderRiskLevel.LOW),
             output_field=models.CharField(),
         )),
-        # Aggregates over the joined visits and requests (GROUP BY elder): PostgreSQL computes
-        # each distinct aggregate once however often the expressions below repeat it, where a
-        # correlated subquery would be re-run at every reference.
-        last_visit_at=Max("visits__visited_at"),
-        last_home_visit_at=Max("visits__visited_at", filter=Q(visits__method=VisitMethod.HOME)),
-        urgent_due_by=Min("urgent_visit_requests__due_by",
-                          filter=Q(urgent_visit_requests__fulfilled_by__isnull=True)),
+        # One LEFT JOIN to the per-elder visit state (kept by visits.services), rather than
+        # searching the elder's visits at every place the rules below refer to them.
+        last_visit_at=F("visit_state__last_visit_at"),
+        last_home_visit_at=F("visit_state__last_home_visit_at"),
+        urgent_due_by=F("visit_state__urgent_due_by"),
     ).annotate(
         level_interval=Shared(Case(
             When(schedule_level=ElderRiskLevel.HIGH, then=_policy("high_days", DEFAULT_HIGH_DAYS)),
@@ -178,8 +177,8 @@ def schedule_counts(scheduled, group_by: str) -> dict:
     """{value of `group_by`: {"total", "overdue", "due_today", "due_week"}} for an
     `annotate_schedule` queryset, in one query.
 
-    The schedule is a per-elder aggregate, and Django cannot group an aggregate again, so the
-    scheduled queryset becomes a subquery here; the buckets are still the annotation's.
+    The scheduled queryset becomes a subquery, so the buckets counted are exactly the
+    annotation's, whatever the annotation is built from.
     """
     column = connection.ops.quote_name(group_by)  # values() names the subquery's column after the field
     inner = scheduled.order_by().values(group_by, "due_bucket")

@@ -36,6 +36,30 @@ VISIT_FIELDS = {
 }
 
 
+def refresh_visit_state(elder_ids=None) -> None:
+    """Recompute `ElderVisitState` for these elders (all when None) from their visits and open
+    urgent requests. Locks the elders first, so concurrent visits to one elder are serialised
+    and the statement that follows sees every committed visit."""
+    from django.db import connection
+
+    where = "" if elder_ids is None else "WHERE e.id = ANY(%s)"
+    params = [] if elder_ids is None else [list(elder_ids)]
+    with connection.cursor() as cursor:
+        if elder_ids is not None:
+            cursor.execute("SELECT id FROM registry_elder WHERE id = ANY(%s) ORDER BY id FOR UPDATE", params)
+        cursor.execute(f"""
+            INSERT INTO visits_eldervisitstate (elder_id, last_visit_at, last_home_visit_at, urgent_due_by)
+            SELECT e.id,
+                   (SELECT MAX(v.visited_at) FROM visits_visit v WHERE v.elder_id = e.id),
+                   (SELECT MAX(v.visited_at) FROM visits_visit v WHERE v.elder_id = e.id AND v.method = 'home'),
+                   (SELECT MIN(u.due_by) FROM visits_urgentvisitrequest u
+                     WHERE u.elder_id = e.id AND u.fulfilled_by_id IS NULL)
+              FROM registry_elder e {where}
+            ON CONFLICT (elder_id) DO UPDATE SET last_visit_at = EXCLUDED.last_visit_at,
+                last_home_visit_at = EXCLUDED.last_home_visit_at, urgent_due_by = EXCLUDED.urgent_due_by
+        """, params)
+
+
 def _check_may_record(elder, user):
     if not (user.is_superuser or user.role in RECORDING_ROLES):
         raise PermissionDenied(_("只有村(居)委会和乡镇民政办可以记录巡访。"))
@@ -109,6 +133,7 @@ def record_visit(elder, *, acting_user, submission_key, duties=(), **fields):
                                 acting_user=acting_user)
     UrgentVisitRequest.objects.filter(elder=elder, fulfilled_by__isnull=True,
                                       requested_at__lte=visit.visited_at).update(fulfilled_by=visit)
+    refresh_visit_state([elder.pk])
     ensure_in_scope(visit, acting_user)
     return visit, True
 
@@ -138,6 +163,7 @@ def update_visit(visit, *, acting_user, **fields) -> Visit:
         setattr(visit, name, value)
     visit.full_clean(exclude=["elder", "visitor", "photo", "submission_key"])
     visit.save()
+    refresh_visit_state([visit.elder_id])
     ensure_in_scope(visit, acting_user)
     return visit
 
@@ -150,9 +176,11 @@ def request_urgent_visit(elder, *, reason: str, due_by: datetime | None = None, 
     if not reason.strip():
         raise ValidationError(_("请填写需要紧急巡访的原因。"))
     now = timezone.now()
-    return UrgentVisitRequest.objects.create(
+    request = UrgentVisitRequest.objects.create(
         elder=elder, reason=reason.strip()[:300], requested_at=now,
         due_by=due_by or now + timedelta(hours=URGENT_HOURS), requested_by=acting_user)
+    refresh_visit_state([elder.pk])
+    return request
 
 
 @transaction.atomic
