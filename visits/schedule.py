@@ -156,18 +156,15 @@ def annotate_schedule(elders, today=None, now=None):
     )
 
 
-BUCKET_ORDER = Case(
-    When(due_bucket=DueBucket.OVERDUE, then=Value(0)),
-    When(due_bucket=DueBucket.TODAY, then=Value(1)),
-    When(due_bucket=DueBucket.WEEK, then=Value(2)),
-    default=Value(3),
-    output_field=models.IntegerField(),
-)
+# The worklist's bucket codes sort in worklist order (overdue < today < week), so the worklist
+# orders by `due_bucket` itself rather than by another copy of the expression.
+WORKLIST_BUCKETS = [DueBucket.OVERDUE, DueBucket.TODAY, DueBucket.WEEK]
+assert sorted(WORKLIST_BUCKETS) == WORKLIST_BUCKETS
 
 
 def due_within_week(scheduled):
     """Of an `annotate_schedule` queryset, the elders on the worklist: overdue or due within 7 days."""
-    return scheduled.exclude(due_bucket=DueBucket.LATER)
+    return scheduled.filter(due_bucket__in=WORKLIST_BUCKETS)
 
 
 COUNT_KEYS = ("total", "overdue", "due_today", "due_week")

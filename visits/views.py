@@ -20,7 +20,7 @@ from registry.models import Elder
 from visits.choices import DueBucket
 from visits.forms import ReassignForm, VisitForm, VisitPolicyForm
 from visits.models import Visit, VisitPolicy
-from visits.schedule import BUCKET_ORDER, annotate_schedule, due_within_week, schedule_counts
+from visits.schedule import annotate_schedule, due_within_week, schedule_counts
 from visits.services import reassign_elders, record_visit, save_policy, update_visit
 
 FIELD_ROLES = [UserRole.VILLAGE, UserRole.TOWN]
@@ -42,8 +42,8 @@ def today(request):
     mine_first = Case(When(responsible_worker_id=request.user.pk, then=Value(0)), default=Value(1))
     scheduled = due_within_week(annotate_schedule(Elder.objects.for_user(request.user)))
     rows = (scheduled.select_related("village")
-            .annotate(bucket_order=BUCKET_ORDER, mine_first=mine_first)
-            .order_by("bucket_order", "mine_first", "next_due", "village_id", "name", "pk"))
+            .annotate(mine_first=mine_first)
+            .order_by("due_bucket", "mine_first", "next_due", "village_id", "name", "pk"))
     page = Paginator(rows, WORKLIST_PAGE).get_page(request.GET.get("page"))
     for elder in page:
         elder.is_mine = elder.responsible_worker_id == request.user.pk
