@@ -170,3 +170,24 @@ def test_only_active_elders_are_scheduled(world):
     gone = plain_elder(world, status="moved")
     ids = set(annotate_schedule(Elder.objects.filter(pk__in=[elder.pk, gone.pk])).values_list("pk", flat=True))
     assert ids == {elder.pk}
+
+
+def test_correcting_a_visit_moves_the_schedule_with_it(world):
+    from visits.services import update_visit
+
+    elder = disabled_alone(world, risk_level="low")
+    register_days_ago(elder, 40)
+    visit = make_visit(elder, world.users["village"], days_ago=2, method=VisitMethod.HOME)
+    assert not schedule_of(elder).is_overdue
+    update_visit(visit, acting_user=world.users["village"], method=VisitMethod.PHONE)  # it was a call
+    row = schedule_of(elder)
+    assert row.last_home_visit_at is None  # never visited at home: due since registration
+    assert row.is_overdue and row.days_overdue == 40
+
+
+def test_urgent_requests_respect_scope(world):
+    from eldercare.scoping import OutOfScope
+
+    elder = plain_elder(world)
+    with pytest.raises(OutOfScope):
+        request_urgent_visit(elder, reason="出院", acting_user=world.users["village2"])
