@@ -1,11 +1,23 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from eldercare.choices import UserRole
+
 
 class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = _("定期巡访")
-    # (label, url name, roles) entries for the menu; see eldercare.context_processors.
-    nav_items = []
+    # (label, url name, roles[, badge]) entries for the menu; see eldercare.context_processors.
+    nav_items = [
+        (_("今日待访"), "visits:today", [UserRole.VILLAGE], "visits.views.due_badge"),
+        (_("巡访总览"), "visits:overview", [UserRole.TOWN, UserRole.COUNTY]),
+        (_("巡访周期"), "visits:policy", [UserRole.TOWN]),
+        (_("调整巡访责任人"), "visits:reassign", [UserRole.TOWN]),
+    ]
+    elder_profile_panels = ["visits.panels.timeline"]
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.
-    role_permissions = {}
+    role_permissions = {
+        UserRole.COUNTY: ["view_visit", "view_visitpolicy", "view_urgentvisitrequest"],
+        UserRole.TOWN: ["view_visit", "view_visitpolicy", "change_visitpolicy", "view_urgentvisitrequest"],
+        UserRole.VILLAGE: ["view_visit", "view_urgentvisitrequest"],
+    }

@@ -1,0 +1,133 @@
+"""Forms of the field pages: the phone-first visit form, the policy, the reassignment."""
+
+import uuid
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from eldercare.choices import UserRole
+from eldercare.models import User
+from registry.choices import DutyFulfilment, GuardianDuty
+from registry.models import Guardian
+from visits.models import CHECKLIST, Visit, VisitPolicy
+from visits.services import validate_visited_at
+
+PHOTO_MAX_BYTES = 15 * 1024 * 1024
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class VisitForm(forms.ModelForm):
+    """One visit. Defaults make the common case (a phone call, all well) a few taps:
+    method 电话, time now, every checklist item 正常, outcome 正常."""
+
+    visited_at = forms.DateTimeField(
+        label=_("巡访时间"), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        error_messages={"required": _("请填写巡访时间。"), "invalid": _("巡访时间格式不对，请用日期时间选择器重新选择。")},
+    )
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+    duty_guardian = forms.ModelChoiceField(label=_("赡养人"), queryset=None, required=False,
+                                           empty_label=_("（不记录）"))
+
+    class Meta:
+        model = Visit
+        fields = ["visited_at", "method", "met_with", *[name for name, _label in CHECKLIST], "checklist_note",
+                  "outcome", "needs_raised", "notes", "photo", "notify_family", "report_to_town", "request_service"]
+        widgets = {
+            "method": forms.RadioSelect,
+            "outcome": forms.RadioSelect,
+            **{name: forms.RadioSelect for name, _label in CHECKLIST},
+            "needs_raised": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+            "photo": forms.ClearableFileInput(attrs={"accept": "image/*"}),
+        }
+
+    def __init__(self, *args, elder, with_key=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.elder = elder
+        if not with_key:
+            del self.fields["submission_key"]
+        elif not self.is_bound:
+            self.initial.setdefault("submission_key", uuid.uuid4())
+        if not self.instance.pk:
+            self.initial.setdefault("visited_at", timezone.localtime().replace(second=0, microsecond=0))
+        for name in ("method", "outcome", *[n for n, _label in CHECKLIST]):
+            self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]
+        # Guardian duties are observed when a visit is first recorded, not when it is corrected.
+        guardians = Guardian.objects.filter(elder_links__elder=elder) if with_key else Guardian.objects.none()
+        self.fields["duty_guardian"].queryset = guardians
+        self.fields["duty_guardian"].label_from_instance = lambda g: g.name
+        self.duty_fields = []
+        for duty in GuardianDuty:
+            name = f"duty_{duty.value}"
+            self.fields[name] = forms.ChoiceField(
+                label=duty.label, required=False,
+                choices=[("", _("未了解")), *DutyFulfilment.choices], widget=forms.RadioSelect)
+            self.duty_fields.append(name)
+        if not with_key or not guardians.exists():
+            for name in ("duty_guardian", *self.duty_fields):
+                del self.fields[name]
+            self.duty_fields = []
+
+    @property
+    def checklist_fields(self):
+        return [self[name] for name, _label in CHECKLIST]
+
+    def clean_visited_at(self):
+        value = self.cleaned_data["visited_at"]
+        if self.instance.pk and value == self.instance.visited_at:
+            return value
+        try:
+            validate_visited_at(value)
+        except forms.ValidationError as error:
+            raise forms.ValidationError(error.message_dict["visited_at"]) from None
+        return value
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and getattr(photo, "size", 0) > PHOTO_MAX_BYTES:
+            raise forms.ValidationError(_("照片太大（超过 15 MB），请重新拍一张或选小一点的图片。"))
+        return photo
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.duty_fields and any(cleaned.get(n) for n in self.duty_fields) and not cleaned.get("duty_guardian"):
+            self.add_error("duty_guardian", _("记录赡养义务履行情况时，请选择是哪一位赡养人。"))
+        return cleaned
+
+    def duties(self):
+        """(guardian, duty, fulfilment) for each duty observed at the visit."""
+        guardian = self.cleaned_data.get("duty_guardian")
+        if guardian is None:
+            return []
+        return [(guardian, name.removeprefix("duty_"), self.cleaned_data[name])
+                for name in self.duty_fields if self.cleaned_data.get(name)]
+
+    def visit_fields(self):
+        return {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
+
+
+class VisitPolicyForm(forms.ModelForm):
+    class Meta:
+        model = VisitPolicy
+        fields = ["high_days", "medium_days", "low_days", "key_target_max_days", "home_visit_days"]
+        widgets = {name: forms.NumberInput(attrs={"inputmode": "numeric"}) for name in fields}
+
+
+class ReassignForm(forms.Form):
+    """Choose elders of one village and a village worker of that same village."""
+
+    elders = forms.ModelMultipleChoiceField(label=_("老人"), queryset=None, widget=forms.CheckboxSelectMultiple,
+                                            error_messages={"required": _("请至少勾选一位老人。"),
+                                                            "invalid_choice": _("勾选的老人不在这个村，请刷新页面后重新勾选。")})
+    worker = forms.ModelChoiceField(label=_("巡访责任人"), queryset=None,
+                                    error_messages={"required": _("请选择巡访责任人。"),
+                                                    "invalid_choice": _("巡访责任人必须是本村(居)委会的工作人员，请重新选择。")})
+
+    def __init__(self, *args, elders, village, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["elders"].queryset = elders
+        self.fields["elders"].label_from_instance = lambda e: e.name
+        self.fields["worker"].queryset = User.objects.for_user(user).filter(
+            role=UserRole.VILLAGE, area=village, is_active=True).order_by("real_name", "username")

@@ -1,0 +1,227 @@
+"""State changes of patrol visits: each a transaction, re-checking the acting user's reach.
+
+Keyword-only `acting_user`. The audit trail is the pghistory rows of the tracked models.
+"""
+
+import io
+import uuid
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from eldercare.choices import UserRole
+from eldercare.scoping import OutOfScope, ensure_in_scope
+from registry.services import record_duty_observation
+from visits.models import (
+    FUTURE_TOLERANCE,
+    LATE_ENTRY_DAYS,
+    URGENT_HOURS,
+    UrgentVisitRequest,
+    Visit,
+    VisitPolicy,
+)
+
+PHOTO_MAX_SIDE = 1600
+PHOTO_QUALITY = 82
+RECORDING_ROLES = (UserRole.VILLAGE, UserRole.TOWN)
+# Fields of a Visit a caller may set (the rest are the service's business).
+VISIT_FIELDS = {
+    "visited_at", "method", "met_with", "health_check", "mental_check", "housing_check", "fire_check",
+    "weather_check", "diet_check", "hygiene_check", "family_check", "checklist_note", "needs_raised", "notes",
+    "photo", "outcome", "notify_family", "report_to_town", "request_service",
+}
+
+
+def refresh_visit_state(elder_ids=None) -> None:
+    """Recompute `ElderVisitState` for these elders (all when None) from their visits and open
+    urgent requests. Locks the elders first, so concurrent visits to one elder are serialised
+    and the statement that follows sees every committed visit."""
+    from django.db import connection
+
+    where = "" if elder_ids is None else "WHERE e.id = ANY(%s)"
+    params = [] if elder_ids is None else [list(elder_ids)]
+    with connection.cursor() as cursor:
+        if elder_ids is not None:
+            cursor.execute("SELECT id FROM registry_elder WHERE id = ANY(%s) ORDER BY id FOR UPDATE", params)
+        cursor.execute(f"""
+            INSERT INTO visits_eldervisitstate (elder_id, last_visit_at, last_home_visit_at, urgent_due_by)
+            SELECT e.id,
+                   (SELECT MAX(v.visited_at) FROM visits_visit v WHERE v.elder_id = e.id),
+                   (SELECT MAX(v.visited_at) FROM visits_visit v WHERE v.elder_id = e.id AND v.method = 'home'),
+                   (SELECT MIN(u.due_by) FROM visits_urgentvisitrequest u
+                     WHERE u.elder_id = e.id AND u.fulfilled_by_id IS NULL)
+              FROM registry_elder e {where}
+            ON CONFLICT (elder_id) DO UPDATE SET last_visit_at = EXCLUDED.last_visit_at,
+                last_home_visit_at = EXCLUDED.last_home_visit_at, urgent_due_by = EXCLUDED.urgent_due_by
+        """, params)
+
+
+def _check_may_record(elder, user):
+    if not (user.is_superuser or user.role in RECORDING_ROLES):
+        raise PermissionDenied(_("只有村(居)委会和乡镇民政办可以记录巡访。"))
+    ensure_in_scope(elder, user)
+
+
+def validate_visited_at(visited_at: datetime, now: datetime | None = None) -> None:
+    """A visit may be entered late (up to 30 days) but never in the future."""
+    now = now or timezone.now()
+    if visited_at is None:
+        raise ValidationError({"visited_at": _("请填写巡访时间。")})
+    if visited_at > now + FUTURE_TOLERANCE:
+        raise ValidationError({"visited_at": _(
+            "巡访时间不能晚于现在（%(now)s）。请改成实际巡访的时间。") % {
+            "now": timezone.localtime(now).strftime("%Y-%m-%d %H:%M")}})
+    if visited_at < now - timedelta(days=LATE_ENTRY_DAYS):
+        raise ValidationError({"visited_at": _(
+            "只能补录 %(days)s 天内的巡访。更早的记录请联系乡镇民政办。") % {"days": LATE_ENTRY_DAYS}})
+
+
+def resize_photo(upload) -> ContentFile:
+    """The uploaded image as a JPEG of at most 1600 px on its longer side, EXIF rotation applied
+    and metadata (GPS position!) dropped. Raises ValidationError when it is not an image."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image = ImageOps.exif_transpose(image)
+            image = image.convert("RGB")
+            image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+            out = io.BytesIO()
+            image.save(out, format="JPEG", quality=PHOTO_QUALITY, optimize=True)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise ValidationError({"photo": _("照片无法识别。请重新拍照，或选择 JPG / PNG 格式的图片。")}) from None
+    return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.jpg")
+
+
+@transaction.atomic
+def record_visit(elder, *, acting_user, submission_key, duties=(), **fields):
+    """Store one visit; idempotent on `submission_key`: the same key again (double tap, retry,
+    back button, two requests at once) returns the visit already stored and `created=False`.
+
+    `duties` are (guardian, duty, fulfilment) observed at the visit; each becomes a registry
+    duty observation. Open urgent requests made before the visit are marked fulfilled by it.
+    Returns (visit, created).
+    """
+    _check_may_record(elder, acting_user)
+    unknown = set(fields) - VISIT_FIELDS
+    if unknown:
+        raise TypeError(f"unknown visit fields: {sorted(unknown)}")
+    existing = Visit.objects.filter(submission_key=submission_key).first()
+    if existing is not None:
+        return _same_submission(existing, elder), False
+    validate_visited_at(fields.get("visited_at"))
+    if fields.get("photo"):
+        fields["photo"] = resize_photo(fields["photo"])
+    visit = Visit(elder=elder, visitor=acting_user, submission_key=submission_key, **fields)
+    visit.full_clean(exclude=["elder", "visitor", "photo"])
+    try:
+        with transaction.atomic():  # savepoint: a concurrent twin makes only this insert fail
+            visit.save()
+    except IntegrityError:
+        existing = Visit.objects.filter(submission_key=submission_key).first()
+        if existing is None:
+            raise
+        return _same_submission(existing, elder), False
+    for guardian, duty, fulfilment in duties:
+        record_duty_observation(elder, guardian=guardian, duty=duty, fulfilment=fulfilment,
+                                observed_on=timezone.localdate(visit.visited_at), note=_("巡访时观察"),
+                                acting_user=acting_user)
+    UrgentVisitRequest.objects.filter(elder=elder, fulfilled_by__isnull=True,
+                                      requested_at__lte=visit.visited_at).update(fulfilled_by=visit)
+    refresh_visit_state([elder.pk])
+    ensure_in_scope(visit, acting_user)
+    return visit, True
+
+
+def _same_submission(existing, elder):
+    if existing.elder_id != elder.pk:  # a key reused for another elder: a client bug, never merge
+        raise ValidationError(_("提交编号已被另一条巡访记录使用，请刷新页面后重新填写。"))
+    return existing
+
+
+@transaction.atomic
+def update_visit(visit, *, acting_user, **fields) -> Visit:
+    """Correct a visit. The village may do so for 48 hours after entry, town staff always
+    (the 48-hour rule); every change is in the audit trail."""
+    visit = Visit.objects.select_for_update().get(pk=visit.pk)
+    ensure_in_scope(visit, acting_user)
+    if not visit.editable_by(acting_user):
+        raise PermissionDenied(_("录入超过 48 小时的巡访记录只能由乡镇民政办修改。"))
+    unknown = set(fields) - VISIT_FIELDS
+    if unknown:
+        raise TypeError(f"unknown visit fields: {sorted(unknown)}")
+    if "visited_at" in fields and fields["visited_at"] != visit.visited_at:
+        validate_visited_at(fields["visited_at"])
+    if fields.get("photo") and not isinstance(fields["photo"], str) and not getattr(fields["photo"], "_committed", False):
+        fields["photo"] = resize_photo(fields["photo"])
+    for name, value in fields.items():
+        setattr(visit, name, value)
+    visit.full_clean(exclude=["elder", "visitor", "photo", "submission_key"])
+    visit.save()
+    refresh_visit_state([visit.elder_id])
+    ensure_in_scope(visit, acting_user)
+    return visit
+
+
+@transaction.atomic
+def request_urgent_visit(elder, *, reason: str, due_by: datetime | None = None, acting_user) -> UrgentVisitRequest:
+    """A special situation was reported or the elder left hospital: the next visit is due within
+    24 hours (or by `due_by`). The request stays open until a later visit fulfils it."""
+    ensure_in_scope(elder, acting_user)
+    if not reason.strip():
+        raise ValidationError(_("请填写需要紧急巡访的原因。"))
+    now = timezone.now()
+    request = UrgentVisitRequest.objects.create(
+        elder=elder, reason=reason.strip()[:300], requested_at=now,
+        due_by=due_by or now + timedelta(hours=URGENT_HOURS), requested_by=acting_user)
+    refresh_visit_state([elder.pk])
+    return request
+
+
+@transaction.atomic
+def save_policy(town, *, acting_user, **values) -> VisitPolicy:
+    """Create or change a town's visit policy (town staff of that town)."""
+    if not (acting_user.is_superuser or acting_user.role == UserRole.TOWN):
+        raise PermissionDenied(_("只有乡镇民政办可以修改巡访周期。"))
+    policy = VisitPolicy.objects.select_for_update().filter(town=town).first() or VisitPolicy(town=town)
+    for name, value in values.items():
+        setattr(policy, name, value)
+    policy.updated_by = acting_user
+    policy.full_clean()
+    policy.save()
+    try:
+        ensure_in_scope(policy, acting_user)
+    except OutOfScope:
+        raise PermissionDenied(_("不能修改其他乡镇的巡访周期。")) from None
+    return policy
+
+
+@transaction.atomic
+def reassign_elders(elders, *, worker, acting_user) -> int:
+    """Make `worker` (village staff of the elders' village) responsible for visiting `elders`.
+
+    All elders must be in one village within the acting user's reach, and the worker must be
+    an active village staff member of that same village. Returns the number of elders changed.
+    """
+    from registry.models import Elder
+
+    if not (acting_user.is_superuser or acting_user.role == UserRole.TOWN):
+        raise PermissionDenied(_("只有乡镇民政办可以调整巡访责任人。"))
+    pks = [e.pk for e in elders]
+    reachable = Elder.objects.for_user(acting_user).filter(pk__in=pks)
+    villages = set(reachable.values_list("village_id", flat=True))
+    if reachable.count() != len(set(pks)):
+        raise OutOfScope("some elders are outside the acting user's reach")
+    if not pks:
+        raise ValidationError(_("请至少勾选一位老人。"))
+    if len(villages) != 1:
+        raise ValidationError(_("一次只能调整同一个村的老人。"))
+    village = villages.pop()
+    if not (worker.is_active and worker.role == UserRole.VILLAGE and worker.area_id == village):
+        raise ValidationError(_("巡访责任人必须是本村(居)委会的工作人员。"))
+    return Elder.objects.filter(pk__in=pks).update(responsible_worker=worker, updated_at=timezone.now())
