@@ -12,7 +12,6 @@ app is installed) the last visit already know; `propose_assessment(elder)` puts 
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
-from django.apps import apps
 from django.utils import timezone
 
 from registry.choices import (
@@ -24,8 +23,10 @@ from registry.choices import (
     ElderSelfCare,
     SupervisionResult,
 )
+from visits.choices import VisitCheck
+from visits.models import CHECKLIST, Visit
 
-VERSION = "2026.1"
+VERSION = "2026.2"  # 2026.2: the last visit's checklist feeds 精神状况 and 住房及用火用电安全
 
 # Score thresholds: score >= HIGH_FROM → 高, >= MEDIUM_FROM → 中, else 低.
 MEDIUM_FROM = 4
@@ -59,6 +60,8 @@ class Facts:
     mental_illness_case: bool = False
     recent_case_urgency: str = ""  # urgency of the latest case reported in the recent window
     last_visit_outcome: str = ""  # normal / attention / help, when the visits app knows
+    last_visit_mental: str = ""  # the last visit's 精神状态 answer: normal / fair / problem
+    last_visit_safety: dict = field(default_factory=dict)  # 居住安全 item label → fair / problem
 
 
 @dataclass
@@ -125,15 +128,25 @@ def _illness(f: Facts):
 def _mental(f: Facts):
     if f.mental_illness_case:
         return 3, "有“患有严重精神疾病”的救助个案"
+    if f.last_visit_mental == VisitCheck.PROBLEM:
+        return 2, "最近一次巡访发现精神状态有问题"
+    if f.last_visit_mental == VisitCheck.FAIR:
+        return 1, "最近一次巡访精神状态一般"
     if ElderDifficulty.LONELINESS in f.difficulties:
         return 1, "登记有精神孤独"
     return 0, "未发现精神方面的问题"
 
 
 def _housing(f: Facts):
+    problems = [label for label, answer in f.last_visit_safety.items() if answer == VisitCheck.PROBLEM]
+    if problems:
+        return 2, f"最近一次巡访发现{'、'.join(problems)}有问题"
     if ElderDifficulty.SAFETY in f.difficulties:
         return 2, "登记有住房或用火用电安全隐患"
-    return 0, "未登记安全隐患"
+    fair = [label for label, answer in f.last_visit_safety.items() if answer == VisitCheck.FAIR]
+    if fair:
+        return 1, f"最近一次巡访{'、'.join(fair)}一般"
+    return 0, "未发现安全隐患"
 
 
 def _contact(f: Facts):
@@ -222,12 +235,12 @@ def score_factors(facts: Facts) -> Proposal:
     return Proposal(version=VERSION, factors=results, score=score, level=level_for(score))
 
 
+# The 居住安全 items of the visit checklist (visits.models.CHECKLIST) that feed the housing factor.
+SAFETY_CHECKS = [(name, label) for name, label in CHECKLIST if name in ("housing_check", "fire_check", "weather_check")]
+
+
 def last_visit(elder):
-    """The elder's latest visit when the visits app provides `Visit`; None otherwise."""
-    try:
-        Visit = apps.get_model("visits", "Visit")
-    except LookupError:
-        return None
+    """The elder's latest visit, or None."""
     return Visit.objects.filter(elder=elder).order_by("-visited_at").first()
 
 
@@ -263,6 +276,8 @@ def gather_facts(elder, today: date | None = None) -> Facts:
         mental_illness_case=cases.filter(case_type=ReliefCaseType.SEVERE_MENTAL_ILLNESS).exists(),
         recent_case_urgency=recent or "",
         last_visit_outcome=getattr(visit, "outcome", "") or "",
+        last_visit_mental=getattr(visit, "mental_check", "") or "",
+        last_visit_safety={str(label): getattr(visit, name) for name, label in SAFETY_CHECKS} if visit else {},
     )
 
 

@@ -1,9 +1,6 @@
 """A village worker on a 360×740 phone: 今日待访 → record a phone visit → the elder leaves the
-overdue list and the visit is on the elder's visit timeline; a double tap stores one visit; a
-dropped connection keeps the form filled and offers a retry.
-
-The elder profile page (registry:elder) is built in parallel by the register's engineer, so the
-timeline is checked on this app's own page, visits:elder_visits (the same panel data)."""
+overdue list and the visit is on the elder's profile page and full timeline; a double tap stores
+one visit; a dropped connection keeps the form filled and offers a retry."""
 
 import re
 
@@ -40,7 +37,7 @@ def test_village_worker_records_a_phone_visit_and_the_elder_leaves_the_overdue_l
     overdue = page.locator("section[data-bucket=overdue]")
     assert "王秀英" in overdue.inner_text()
     assert overdue.locator(".overdue").first.inner_text() == "逾期 10 天"
-    assert page.locator(".mainnav .badge").inner_text() == "2"
+    assert page.locator(".mainnav a", has_text="今日待访").locator(".badge").inner_text() == "2"
     screenshot(page, "visits-today-phone")
 
     overdue.locator(".due-row", has_text="王秀英").locator("a.record").click()
@@ -56,6 +53,9 @@ def test_village_worker_records_a_phone_visit_and_the_elder_leaves_the_overdue_l
 
     visit = Visit.objects.filter(elder=late).latest("visited_at")
     assert visit.method == "phone" and visit.met_with == "本人"
+    page.goto(live_server.url + reverse("registry:elder", args=[late.pk]))
+    assert "本人" in page.locator(".timeline .visit-item").first.inner_text()
+    screenshot(page, "visits-profile-timeline-phone")
     page.goto(live_server.url + reverse("visits:elder_visits", args=[late.pk]))
     first = page.locator(".timeline .visit-item").first.inner_text()
     assert "电话" in first and "本人" in first

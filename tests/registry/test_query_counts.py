@@ -48,7 +48,7 @@ def test_elder_list_query_count_is_pinned(client, world, django_assert_num_queri
     client.force_login(world.users["village"])
     client.get(reverse("registry:elders"))  # warm caches (content types, groups)
     # session, user, user's area (header), count, nav badge, villages, page, session save (3)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         client.get(reverse("registry:elders"))
 
 

@@ -2,10 +2,10 @@
 not listed, in scope → shown."""
 
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from relief.models import ClockPolicy, Referral
 from tests.factories import make_elder, make_guardian
 from tests.matrix import AdminMatrix, PageMatrix
 from tests.relief.factories import make_case
+from visits.models import Visit
 
 S = ReliefCaseStatus
 NAME = "甄秀珍"
@@ -167,12 +168,8 @@ class TestCaseFromVisit(PageMatrix):
     out_of_scope = NOT_TOWN_STAFF + ["police", "county"]
 
     def make(self, world):
-        try:
-            Visit = apps.get_model("visits", "Visit")
-        except LookupError:
-            pytest.skip("the visits app has no Visit model yet (runs after the visits branch is merged)")
         elder = make_elder(world.village, name=NAME)
-        return Visit.objects.create(elder=elder, visitor=world.users["village"], visited_at=timezone.now(),
+        return Visit.objects.create(elder=elder, visitor=world.users["village"], visited_at=timezone.now(), submission_key=uuid4(),
                                     method="home", outcome="help", needs_raised="", notes="", report_to_town=True)
 
     def url(self, obj):

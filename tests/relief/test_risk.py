@@ -138,10 +138,11 @@ class TestConfirmation:
     def test_the_version_of_older_assessments_is_kept(self, world, monkeypatch):
         elder = make_elder(world.village, age=70)
         old = services.confirm_assessment(elder, level="low", acting_user=world.users["village"])
+        first_version = risk.VERSION
         monkeypatch.setattr(risk, "VERSION", "2027.1")
         new = services.confirm_assessment(elder, level="low", acting_user=world.users["village"])
         old.refresh_from_db()
-        assert (old.version, new.version) == ("2026.1", "2027.1")
+        assert (old.version, new.version) == (first_version, "2027.1")
 
 
 @pytest.mark.django_db
@@ -167,3 +168,27 @@ class TestReassessmentDue:
         due = self.due(world.users["village"])
         assert due["王秀英"].due_case and not due["王秀英"].due_expired
         assert self.due(world.users["village2"]) == {}
+
+
+class TestLastVisitChecklist:
+    def test_mental_state_from_the_last_visit(self):
+        problem = risk.Facts(today=TODAY, age=70, last_contact_on=TODAY, last_visit_mental="problem")
+        fair = risk.Facts(today=TODAY, age=70, last_contact_on=TODAY, last_visit_mental="fair")
+        mental = [factor(risk.score_factors(f), "mental") for f in (problem, fair)]
+        assert [(m.points, m.reason) for m in mental] == [(2, "最近一次巡访发现精神状态有问题"), (1, "最近一次巡访精神状态一般")]
+
+    def test_housing_safety_from_the_last_visit_names_the_items(self):
+        facts = risk.Facts(today=TODAY, age=70, last_contact_on=TODAY,
+                           last_visit_safety={"居住安全·房屋": "normal", "居住安全·用火用电": "problem"})
+        housing = factor(risk.score_factors(facts), "housing")
+        assert (housing.points, housing.reason) == (2, "最近一次巡访发现居住安全·用火用电有问题")
+
+    def test_gather_facts_reads_the_checklist_of_the_latest_visit(self, world):
+        from tests.visits.factories import make_visit
+
+        elder = make_elder(world.village, age=70)
+        make_visit(elder, world.users["village"], days_ago=20, mental_check="problem")
+        make_visit(elder, world.users["village"], days_ago=2, fire_check="problem")
+        facts = risk.gather_facts(elder)
+        assert facts.last_visit_mental == "normal"
+        assert facts.last_visit_safety["居住安全·用火用电"] == "problem"
