@@ -242,3 +242,22 @@ def test_home_needs_login_and_shows_role_menu(world, client):
     client.force_login(world.users["town"])
     page = client.get(reverse("home")).content.decode()
     assert "首页" in page and "后台管理" in page
+
+
+def test_history_table_masks_identifiers_and_names_fields(world, login):
+    from django.template.loader import render_to_string
+
+    elder = make_elder(world.village, name="王秀英", phones=["13812345678"])
+    Elder.objects.filter(pk=elder.pk).update(phones=["13987654321"], address="三组12号")
+    html = render_to_string("eldercare/history_table.html", {"events": history_of(elder)})
+    assert elder.id_number not in html and "13987654321" not in html and "13812345678" not in html
+    assert "139****4321" in html and "现居住地址" in html and "三组12号" in html
+
+
+def test_english_is_selectable_for_maintainers(world, client):
+    client.force_login(world.users["town"])
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("admin:index")).content.decode()
+    assert 'lang="en"' in page and "Log out" in page
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert "注销" in client.get(reverse("admin:index")).content.decode()
