@@ -1,20 +1,8 @@
-"""Excel export helpers of this app.
-
-`safe_cell_text` is a private stand-in for the shared `eldercare.spreadsheets.safe_cell_text`
-being written elsewhere; switch to the shared one once it lands.
-"""
+"""Excel export helpers of this app (cells go through the shared formula-safe text)."""
 
 from io import BytesIO
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "＝", "＋", "－", "＠", "\t", "\r")
-
-
-def safe_cell_text(value) -> str:
-    """Any value as text; a leading formula character is neutralised with an apostrophe."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+from eldercare.spreadsheets import safe_cell_text
 
 
 def workbook_bytes(title: str, header: list, rows) -> bytes:

@@ -8,10 +8,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from eldercare.models import AccessEvent
+from eldercare.spreadsheets import safe_cell_text
 from registry.models import Elder
 from services.models import HealthCheck
 from services.panels import elder_services
-from services.spreadsheets import safe_cell_text
 from tests.factories import make_elder
 from tests.services.factories import make_check, make_contract
 
