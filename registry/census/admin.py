@@ -12,7 +12,6 @@ class CensusImportAdmin(ScopedAdmin):
     list_display = ["file_name", "uploaded_by", "created_at", "status", "new_count", "updated_count",
                     "unchanged_count", "rejected_count"]
     list_filter = ["status"]
-    search_fields = ["file_name"]
     # Storage paths and worker details are internal: never shown.
     fields = readonly_fields = [f.name for f in CensusImport._meta.fields
                                 if f.name not in ("id", "stored_path", "rejected_path", "worker_pid", "worker_host")]
