@@ -33,6 +33,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "eldercare",
     "registry",
+    # before registry.census, whose admin module unregisters the task queue's unscoped admin
+    "django_tasks",
+    "django_tasks_db",
     "registry.census",
     "visits",
     "relief",
@@ -50,8 +53,6 @@ INSTALLED_APPS = [
     "pghistory",
     "axes",
     "import_export",
-    "django_tasks",
-    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,14 @@ from eldercare.admin import ScopedAdmin
 
 from .models import CensusImport
 
+# The queue's own admin lists every job's arguments unscoped; the import pages show the jobs.
+try:
+    from django_tasks_db.models import DBTaskResult
+
+    admin.site.unregister(DBTaskResult)
+except (ImportError, admin.sites.NotRegistered):
+    pass
+
 
 @admin.register(CensusImport)
 class CensusImportAdmin(ScopedAdmin):

@@ -165,3 +165,36 @@ def test_two_row_headers_and_numeric_id_cells(world, tmp_path):
     assert (outcome.new, outcome.rejected) == (1, 1)
     assert "文本" in outcome.rejected_rows[0]["issues"][0]["message"]
     assert Elder.objects.get().guardian_links.get().guardian.phone == "13900002222"
+
+
+def test_uploads_and_rejected_workbooks_are_deleted_after_the_retention_period(world, finished_import, settings):
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    old, recent = finished_import(), finished_import()
+    assert old.rejected_path and default_storage.exists(old.stored_path)
+    CensusImport.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timedelta(days=settings.CENSUS_RETENTION_DAYS + 1))
+    stored, rejected = old.stored_path, old.rejected_path
+    call_command("purge_census_uploads")
+    old.refresh_from_db()
+    assert not default_storage.exists(stored) and not default_storage.exists(rejected)
+    assert old.files_purged_at and old.new_count == 1  # the record stays
+    assert default_storage.exists(recent.stored_path) and default_storage.exists(recent.rejected_path)
+
+
+def test_an_import_without_progress_for_too_long_is_marked_failed(world, finished_import, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = finished_import()
+    CensusImport.objects.filter(pk=job.pk).update(
+        status="running", heartbeat_at=timezone.now() - timedelta(seconds=settings.CENSUS_STALE_SECONDS + 5),
+        worker_host="another-host")
+    assert services.refresh_stale() == 1
+    job.refresh_from_db()
+    assert job.status == "failed"
