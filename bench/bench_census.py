@@ -28,16 +28,25 @@ COPY_DB = "eldercare_census_bench"
 BENCH_USER = "census_bench"
 
 
+CPU = {}  # command label → user + system CPU seconds of the child (the client side only)
+
+
 def _measure(args: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MB, stdout) of one child process, via /usr/bin/time -v."""
+    """(wall seconds, peak RSS MB, stdout) of one child process, via /usr/bin/time -v.
+
+    The child's CPU seconds go to CPU[args[-1]…]: on a shared, loaded machine wall time
+    inflates, CPU time much less (PostgreSQL's own CPU is not included)."""
     started = time.perf_counter()
     result = subprocess.run(["/usr/bin/time", "-v", *args], capture_output=True, text=True,
                             env={**os.environ, **(env or {})}, cwd=ROOT)
     wall = time.perf_counter() - started
-    peak = 0.0
+    peak = cpu = 0.0
     for line in result.stderr.splitlines():
         if "Maximum resident set size" in line:
             peak = int(line.rsplit(":", 1)[1]) / 1024
+        elif "User time (seconds)" in line or "System time (seconds)" in line:
+            cpu += float(line.rsplit(":", 1)[1])
+    CPU["last"] = cpu
     if result.returncode not in (0, 1):
         raise RuntimeError(f"{args} failed ({result.returncode}):\n{result.stderr[-3000:]}")
     return wall, peak, result.stdout
@@ -134,12 +143,14 @@ def main() -> None:
     print(f"workbook: {workbook} ({size:.1f} MB, {rows} rows)")
 
     calamine, calamine_rss, _ = _measure([python, "-m", "bench.bench_census", "calamine", workbook])
-    print(f"calamine read:         {calamine:6.1f} s   peak {calamine_rss:5.0f} MB")
+    calamine_cpu = CPU["last"]
+    print(f"calamine read:         {calamine:6.1f} s   peak {calamine_rss:5.0f} MB   cpu {calamine_cpu:6.1f} s")
 
     full, full_rss, out = _measure([python, "manage.py", "import_census", workbook, "--user", BENCH_USER, "--json"],
                                    env)
     result = json.loads(out)
     print(f"full import:           {full:6.1f} s   peak {full_rss:5.0f} MB   ratio {full / calamine:4.1f}×  "
+          f"cpu {CPU['last']:6.1f} s ({CPU['last'] / calamine_cpu:4.1f}× calamine cpu)  "
           f"(new {result['new']}, updated {result['updated']}, unchanged {result['unchanged']}, "
           f"rejected {result['rejected']}, warnings {result['warnings']})")
 
@@ -147,6 +158,7 @@ def main() -> None:
                                      env)
     result2 = json.loads(out)
     print(f"re-import unchanged:   {again:6.1f} s   peak {again_rss:5.0f} MB   ratio {again / calamine:4.1f}×  "
+          f"cpu {CPU['last']:6.1f} s ({CPU['last'] / calamine_cpu:4.1f}× calamine cpu)  "
           f"(new {result2['new']}, updated {result2['updated']}, unchanged {result2['unchanged']})")
 
     slice_rows = int(os.environ.get("CENSUS_BENCH_BASELINE_ROWS", 10_000))
