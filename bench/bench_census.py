@@ -113,8 +113,8 @@ def _prepare(rows: int) -> tuple[str, float | None]:
     WORK.mkdir(parents=True, exist_ok=True)
     villages = WORK / "census-villages.csv"
     with open(villages, "w", newline="") as handle:
-        csv.writer(handle).writerows(Area.objects.filter(level="village").values_list("code", "name"))
-    workbook = WORK / f"census-county-{rows}.xlsx"
+        csv.writer(handle).writerows(Area.objects.filter(level="village").values_list("code", "name", "parent__name"))
+    workbook = WORK / f"census-county-towns-{rows}.xlsx"
     if not workbook.exists():
         started = time.perf_counter()
         subprocess.run([sys.executable, "bench/make_census_workbook.py", "--rows", str(rows), "--villages-csv",

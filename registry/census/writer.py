@@ -304,10 +304,15 @@ class CensusWriter:
                 elder_links = links.get(current["id"], [])
                 has_primary = any(link["is_primary"] for link in elder_links)
 
+            used_links: set[int] = set()
+            used_guardians: set = set()
             for slot, guardian in enumerate(values.get("guardians", ())):
                 name = guardian["name"]
-                linked = next((link for link in elder_links if link["guardian__name"] == name), None)
+                # Slot by slot: two guardians of one elder may share a name (two sons named 张伟).
+                linked = next((link for link in elder_links
+                               if link["guardian__name"] == name and link["id"] not in used_links), None)
                 if linked is not None:
+                    used_links.add(linked["id"])
                     target = guardian_updates.get(linked["guardian_id"])
                     for key, column in (("phone", "guardian__phone"), ("whereabouts", "guardian__whereabouts")):
                         if key in guardian and guardian[key] != linked[column]:
@@ -324,6 +329,9 @@ class CensusWriter:
                         changed = True
                     continue
                 key = (code, name, guardian.get("phone", ""))
+                if key in used_guardians:
+                    continue  # the same person written twice in one row: one link
+                used_guardians.add(key)
                 guardian_ref = known_guardians.get(key)
                 if guardian_ref is None:
                     guardian_ref = new_guardians.get(key)

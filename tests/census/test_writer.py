@@ -130,3 +130,15 @@ def test_dry_run_writes_nothing_and_errors_workbook_has_reason_column(tmp_path, 
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert rows[0] == (*HEADER, "错误原因")
     assert rows[1][3] == "乙" and "不在您的辖区内" in rows[1][-1]
+
+
+def test_two_guardians_with_the_same_name_stay_two_and_reimport_is_unchanged(tmp_path, world):
+    header = [*HEADER, "第二赡养人姓名", "第二赡养人联系电话"]
+    row = person("李家湾村", "王秀英", guardian="张伟", guardian_phone="13900001111") + ["张伟", "13900002222"]
+    path = write_workbook(tmp_path / "twins.xlsx", [row], header=header)
+    first = execute(str(path), filename="twins.xlsx", user=world.users["town"])
+    assert first.new == 1
+    elder = Elder.objects.get(name="王秀英")
+    assert sorted(elder.guardian_links.values_list("guardian__phone", flat=True)) == ["13900001111", "13900002222"]
+    second = execute(str(path), filename="twins.xlsx", user=world.users["town"])
+    assert (second.unchanged, second.updated) == (1, 0)
