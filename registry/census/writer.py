@@ -21,6 +21,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.db import connection
+from django.db.models import FileField
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -370,7 +372,7 @@ class CensusWriter:
                new_links, link_updates, new_agreements) -> None:
         """The batch's bulk statements (inside the caller's transaction)."""
         if new_elders:
-            Elder._base_manager.bulk_create(new_elders, batch_size=1000)
+            _copy_insert(Elder, new_elders)
         if changed_elders:
             by_fields: dict[frozenset, list[Elder]] = defaultdict(list)
             for elder, fields in changed_elders.values():
@@ -379,23 +381,50 @@ class CensusWriter:
             for fields, elders in by_fields.items():
                 Elder._base_manager.bulk_update(elders, [*fields, "source_import_id", "updated_at"], batch_size=500)
         if new_guardians:
-            Guardian._base_manager.bulk_create(list(new_guardians.values()), batch_size=1000)
+            _copy_insert(Guardian, list(new_guardians.values()))
         if guardian_updates:
             Guardian._base_manager.bulk_update(list(guardian_updates.values()), sorted(guardian_update_fields),
                                                batch_size=500)
         if link_updates:
             ElderGuardian._base_manager.bulk_update(link_updates, ["relation"], batch_size=500)
         if new_links:
-            ElderGuardian._base_manager.bulk_create([
+            _copy_insert(ElderGuardian, [
                 ElderGuardian(elder_id=_pk(elder), guardian_id=_pk(guardian), relation=relation, is_primary=primary)
                 for elder, guardian, relation, primary in new_links
-            ], batch_size=1000, ignore_conflicts=False)
+            ])
         if new_agreements:
-            CareAgreement._base_manager.bulk_create([
+            _copy_insert(CareAgreement, [
                 CareAgreement(elder_id=_pk(elder), caregiver_name=name, caregiver_phone=phone or "",
-                              filed_on=filed_on, created_by=self.user, created_at=self.now)
+                              filed_on=filed_on, created_by_id=self.user.pk, created_at=self.now)
                 for elder, name, phone, filed_on in new_agreements
-            ], batch_size=1000)
+            ])
+
+
+def _copy_insert(model, objects: list) -> None:
+    """INSERT many rows with COPY (ids drawn from the table's sequence first, so links can point
+    at them). Row triggers fire for COPY as for INSERT, so pghistory records every row, with the
+    import's context (see the id query). Generated columns are left to PostgreSQL."""
+    fields = [f for f in model._meta.concrete_fields if not getattr(f, "generated", False) and not f.primary_key]
+    for model_field in fields:
+        if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
+            for obj in objects:
+                if getattr(obj, model_field.attname) is None:
+                    setattr(obj, model_field.attname, timezone.now())
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        # A CTE, not a bare SELECT: pghistory's query wrapper then sets its (transaction-local)
+        # context variables on this statement, which the COPY's row triggers read next.
+        cursor.execute(f"WITH ids AS (SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id "
+                       f"FROM generate_series(1, %s)) SELECT id FROM ids", [len(objects)])
+        for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+            obj.pk = pk
+        columns = ", ".join(['"id"', *(f'"{f.column}"' for f in fields)])
+        attnames = [f.attname for f in fields]
+        files = {f.attname for f in fields if isinstance(f, FileField)}  # FieldFile → its stored name
+        with cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+            for obj in objects:
+                copy.write_row([obj.pk, *((getattr(obj, name).name or "") if name in files else getattr(obj, name)
+                                          for name in attnames)])
 
 
 def _pk(ref) -> int:
