@@ -175,6 +175,7 @@ class CensusWriter:
         self.batch_rows = batch_rows
         self.progress = progress
         self.scope = _Jurisdiction(user)
+        self._guardians: dict | None = None
         self.now = timezone.now()
         # Test hook for the kill-the-worker test: sleep after this many batches.
         self._pause_after = int(os.environ.get("CENSUS_TEST_PAUSE_AFTER_BATCHES", "0") or 0)
@@ -249,15 +250,10 @@ class CensusWriter:
                 links[link["elder_id"]].append(link)
             agreements = set(CareAgreement._base_manager.filter(elder_id__in=in_scope_ids).values_list(
                 "elder_id", "caregiver_name"))
-        # Guardians already registered in the batch's villages under the batch's names: linked
-        # by (village, name, phone) rather than created twice.
-        guardian_names = {g["name"] for row, _ in accepted for g in row.values.get("guardians", ())}
-        known_guardians: dict[tuple, int] = {}
-        if guardian_names:
-            for gid, village_id, name, phone in Guardian._base_manager.filter(
-                village_id__in={code for _, code in accepted}, name__in=guardian_names,
-            ).values_list("id", "village_id", "name", "phone"):
-                known_guardians.setdefault((village_id, name, phone), gid)
+        # Guardians already registered in the user's villages: linked by (village, name, phone)
+        # rather than created twice. Loaded once per import and kept up to date with the rows
+        # this import creates: a per-batch lookup would scan a table that grows with every batch.
+        known_guardians = self._known_guardians()
 
         new_elders: list[Elder] = []
         changed_elders: dict[int, tuple[Elder, set]] = {}
@@ -363,10 +359,22 @@ class CensusWriter:
             else:
                 outcome.unchanged += 1
 
-        if self.dry_run:
-            return
-        self._write(new_elders, changed_elders, new_guardians, guardian_updates, guardian_update_fields,
-                    new_links, link_updates, new_agreements)
+        if not self.dry_run:
+            self._write(new_elders, changed_elders, new_guardians, guardian_updates, guardian_update_fields,
+                        new_links, link_updates, new_agreements)
+        for key, guardian in new_guardians.items():
+            known_guardians.setdefault(key, guardian.pk or guardian)  # the preview has no ids
+
+    def _known_guardians(self) -> dict:
+        if self._guardians is None:
+            self._guardians = {}
+            queryset = Guardian._base_manager.all()
+            if self.scope.prefix:
+                queryset = queryset.filter(village__code__startswith=self.scope.prefix)
+            for gid, village_id, name, phone in queryset.values_list("id", "village_id", "name", "phone").iterator(
+                    chunk_size=10_000):
+                self._guardians.setdefault((village_id, name, phone), gid)
+        return self._guardians
 
     def _write(self, new_elders, changed_elders, new_guardians, guardian_updates, guardian_update_fields,
                new_links, link_updates, new_agreements) -> None:
