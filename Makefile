@@ -37,7 +37,13 @@ demo: migrate
 	@echo "    village  锦屏镇第一个村  village2 锦屏镇第二个村"
 	@echo "    clinic   锦屏镇卫生院    police   锦屏镇派出所"
 	@echo ""
+	@# The background-job worker (census imports) runs beside the web server and stops with it.
+	$(PY) manage.py db_worker --no-reload -v0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+worker: migrate
+	$(PY) manage.py db_worker --no-reload
 
 test: install browser
 	$(PY) -m ruff check .

@@ -63,6 +63,7 @@ class Village:
 
     code: str
     name: str  # full name, ending in 村
+    town: str = ""  # its town's name (optional third CSV column): a county-wide sheet names the town
 
 
 def default_villages() -> list[Village]:
@@ -78,7 +79,8 @@ def read_villages_csv(path: str) -> list[Village]:
             if len(row) < 2 or not row[0].strip().isdigit():
                 continue
             name = row[1].strip()
-            villages.append(Village(row[0].strip(), name if name.endswith(("村", "社区")) else name + "村"))
+            town = row[2].strip() if len(row) > 2 else ""
+            villages.append(Village(row[0].strip(), name if name.endswith(("村", "社区")) else name + "村", town))
     if not villages:
         raise SystemExit(f"{path}: no `code,name` lines found")
     return villages
@@ -187,7 +189,7 @@ class _Generator:
         return self.mobile()
 
     def village(self) -> object:
-        village = self.pick(self.villages)
+        village = self.last_village = self.pick(self.villages)
         roll = self.random.random()
         stem = village.name[:-1] if village.name.endswith("村") else village.name
         if roll < 0.5:
@@ -235,10 +237,14 @@ class _Generator:
         agreement = roll() < 0.2
         second = roll() < 0.5
         surveyed = self.today - dt.timedelta(days=self.random.randint(10, 300))
+        town = pick((TOWN_NAME, "", ""))
+        village = self.village()
+        if self.last_village.town:  # county-wide: village names repeat across towns
+            town = self.last_village.town
         return [
             serial,
-            pick((TOWN_NAME, "", "")),
-            self.village(),
+            town,
+            village,
             self.group(),
             self.person_name(),
             pick(("男" if male else "女", "")),

@@ -33,6 +33,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "eldercare",
     "registry",
+    # before registry.census, whose admin module unregisters the task queue's unscoped admin
+    "django_tasks",
+    "django_tasks_db",
+    "registry.census",
     "visits",
     "relief",
     "services",
@@ -156,6 +160,26 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# --- Background jobs and the census import -------------------------------------------------
+# A database-backed queue (django-tasks-db): jobs survive a web restart; `manage.py db_worker`
+# runs them (`make demo` starts one). TASKS_BACKEND=immediate runs them inline (tests).
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "db": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[env.str("TASKS_BACKEND", default="db")],
+    },
+}
+CENSUS_MAX_UPLOAD_BYTES = env.int("CENSUS_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+CENSUS_MAX_ZIP_ENTRIES = env.int("CENSUS_MAX_ZIP_ENTRIES", default=1000)
+CENSUS_MAX_INFLATED_BYTES = env.int("CENSUS_MAX_INFLATED_BYTES", default=800 * 1024 * 1024)
+CENSUS_RETENTION_DAYS = env.int("CENSUS_RETENTION_DAYS", default=30)
+CENSUS_PREVIEW_ROWS = env.int("CENSUS_PREVIEW_ROWS", default=50)  # rejected rows shown on the preview
+CENSUS_BATCH_ROWS = env.int("CENSUS_BATCH_ROWS", default=2000)
+# A running import whose progress has not moved for this long is marked failed (worker killed).
+CENSUS_STALE_SECONDS = env.int("CENSUS_STALE_SECONDS", default=300)
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

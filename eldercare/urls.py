@@ -17,6 +17,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("i18n/setlang/", public_view(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    path("registry/census/", include("registry.census.urls")),
     path("registry/", include("registry.urls")),
     path("visits/", include("visits.urls")),
     path("relief/", include("relief.urls")),

@@ -155,6 +155,8 @@ class Elder(models.Model):
     )
     surveyed_by = models.CharField(_("调查人"), max_length=30, blank=True)
     surveyed_on = models.DateField(_("调查日期"), null=True, blank=True)
+    source_import = models.ForeignKey("registry.CensusImport", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+", verbose_name=_("来源导入"))
     notes = models.CharField(_("备注"), max_length=500, blank=True)
 
     # Dynamic management
@@ -497,3 +499,4 @@ class CareAgreement(models.Model):
     def clean(self):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("结束日期不能早于开始日期。")})
+from registry.census.models import *  # noqa: E402,F401,F403

@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.parsers.expat import ExpatError as expat_error
 
 import python_calamine
 from defusedxml import DefusedXmlException
@@ -72,6 +73,10 @@ _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
+# .xlsx files from this size on are read by the streaming reader (xlsx_stream): calamine holds
+# the whole sheet in memory, which a county-wide census cannot afford next to the DB writes.
+STREAM_XLSX_BYTES = int(os.environ.get("CENSUS_STREAM_XLSX_BYTES", 1024 * 1024))
+
 MSG_SAVE_AS_XLSX = "请用 Excel 或 WPS 打开后“另存为” .xlsx 格式再上传"
 
 
@@ -113,7 +118,7 @@ class Table:
         if workbook is not None:
             try:
                 workbook.close()
-            except python_calamine.CalamineError:
+            except (python_calamine.CalamineError, OSError):
                 pass
 
     def __enter__(self) -> Table:
@@ -163,6 +168,10 @@ def read_table(
 
     if head.startswith(_ZIP_MAGIC) or head.startswith(_EMPTY_ZIP_MAGIC):
         _check_xlsx_package(path, max_zip_entries, max_inflated_bytes)
+        if size >= STREAM_XLSX_BYTES:
+            table = _open_streaming(path, sheet)
+            if table is not None:
+                return table
         return _open_workbook(path, sheet)
     if head.startswith(_OLE_MAGIC):
         _check_ole(path)
@@ -342,6 +351,41 @@ def _open_workbook(path: str | os.PathLike, sheet: str | None) -> Table:
     ranges = [(r0, c0 - first_column, r1, c1 - first_column) for (r0, c0), (r1, c1) in merged if c1 >= first_column]
     rows = _guarded(worksheet.iter_rows()) if start else iter(())
     return Table(sheet_name=name, merged_ranges=ranges, first_column=first_column, _rows=rows, _workbook=workbook)
+
+
+def _open_streaming(path: str | os.PathLike, sheet: str | None) -> Table | None:
+    """The sheet through the streaming reader; None to fall back to calamine (which then gives
+    the precise message for odd packages: missing parts, hidden sheets, unknown sheet name)."""
+    from .xlsx_stream import UnsafeXML, open_streaming
+
+    try:
+        name, stream = open_streaming(path, sheet)
+    except UnsafeXML:
+        raise CensusFileError(f"文件内部结构异常，无法安全读取。{MSG_SAVE_AS_XLSX}") from None
+    except DefusedXmlException:
+        raise CensusFileError(f"文件内部结构异常，无法安全读取。{MSG_SAVE_AS_XLSX}") from None
+    except Exception:
+        return None
+    if stream is None:
+        return None
+    rows = _guarded_stream(stream.rows())
+    return Table(sheet_name=name, merged_ranges=[(r0, c0 - stream.first_column, r1, c1 - stream.first_column)
+                                                 for r0, c0, r1, c1 in stream.merged if c1 >= stream.first_column],
+                 first_column=stream.first_column, _rows=rows, _workbook=stream)
+
+
+def _guarded_stream(rows: Iterator[list]) -> Iterator[list]:
+    """Streaming-reader failures as CensusFileError (a damaged sheet part, bad XML, a DTD)."""
+    from .xlsx_stream import UnsafeXML
+
+    try:
+        yield from rows
+    except UnsafeXML:
+        raise CensusFileError(f"文件内部结构异常，无法安全读取。{MSG_SAVE_AS_XLSX}") from None
+    except (expat_error, zipfile.BadZipFile, EOFError, OSError, ValueError, IndexError, KeyError):
+        raise CensusFileError(
+            "读取表格内容时出错，文件可能已损坏。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
+        ) from None
 
 
 def _choose_sheet(workbook: python_calamine.CalamineWorkbook, wanted: str | None) -> str:

@@ -1,0 +1,404 @@
+"""A streaming .xlsx sheet reader: rows come out while the sheet XML is still being inflated.
+
+python-calamine loads a whole sheet into a dense grid (522 MB for a 200,000 × 38 census), which
+leaves no room for the database writes inside the import's 600 MB budget. This reader feeds
+the worksheet part, chunk by chunk, to expat (the C parser in the standard library) and yields
+each row as soon as its `</row>` is seen; only the shared-strings table and one chunk of rows
+are held in memory. It produces the same values calamine does (numbers as float, date-formatted
+numbers as date/datetime, '' for empty cells, rows padded to the sheet width, row 1 first, the
+first used column first), so the engine cannot tell the two apart; tests compare them.
+
+Safety: the package has already passed reader._check_xlsx_package (entry count, inflated size,
+cell extents). expat here refuses any DTD (`<!DOCTYPE`/entity declarations), like defusedxml.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+from xml.parsers import expat
+
+from defusedxml import ElementTree as SafeET
+
+_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_CHUNK = 1024 * 1024
+_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+_DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)\d+')
+# Built-in number formats that are dates or times (ECMA-376 18.8.30).
+_DATE_BUILTINS = frozenset({*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)})
+_DATE_CODE_RE = re.compile(r"[dmyhs]")
+_QUOTED_RE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
+
+
+class UnsafeXML(ValueError):
+    """The XML declares a DTD or entities: never in a genuine workbook."""
+
+
+def column_index(letters: str) -> int:
+    """'A' → 0, 'AL' → 37."""
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
+def _parser() -> expat.XMLParserType:
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.buffer_text = True
+    parser.buffer_size = 256 * 1024
+
+    def refuse(*_args):
+        raise UnsafeXML("DTD")
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    return parser
+
+
+def _feed(parser, stream) -> Iterator[None]:
+    while chunk := stream.read(_CHUNK):
+        parser.Parse(chunk, False)
+        yield
+    parser.Parse(b"", True)
+    yield
+
+
+def _is_date_format(code: str) -> bool:
+    code = _QUOTED_RE.sub("", code).lower()
+    return bool(_DATE_CODE_RE.search(code)) and "general" not in code
+
+
+def _date_styles(archive: zipfile.ZipFile) -> frozenset[int]:
+    """Indices of cellXfs whose number format is a date or time."""
+    try:
+        root = SafeET.fromstring(archive.read("xl/styles.xml"))
+    except KeyError:
+        return frozenset()
+    ns = "{" + _NS_MAIN + "}"
+    custom = {int(f.get("numFmtId")): f.get("formatCode", "") for f in root.iter(ns + "numFmt")}
+    xfs = root.find(ns + "cellXfs")
+    found = set()
+    for index, xf in enumerate(xfs if xfs is not None else ()):
+        fmt = int(xf.get("numFmtId", "0"))
+        if fmt in _DATE_BUILTINS or (fmt in custom and _is_date_format(custom[fmt])):
+            found.add(index)
+    return frozenset(found)
+
+
+def _shared_strings(archive: zipfile.ZipFile, name: str | None) -> list[str]:
+    if not name:
+        return []
+    strings: list[str] = []
+    parts: list[str] = []
+    state = {"in_t": False, "skip": 0}
+    t_tag, si_tag, rph_tag = _NS_MAIN + "}t", _NS_MAIN + "}si", _NS_MAIN + "}rPh"
+
+    def start(tag, _attrs):
+        if tag == t_tag:
+            state["in_t"] = True
+        elif tag == rph_tag:
+            state["skip"] += 1  # phonetic guide text is not part of the value
+
+    def end(tag):
+        if tag == t_tag:
+            state["in_t"] = False
+        elif tag == rph_tag:
+            state["skip"] -= 1
+        elif tag == si_tag:
+            strings.append("".join(parts))
+            parts.clear()
+
+    def text(data):
+        if state["in_t"] and not state["skip"]:
+            parts.append(data)
+
+    parser = _parser()
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    with archive.open(name) as stream:
+        for _ in _feed(parser, stream):
+            pass
+    return strings
+
+
+def _excel_date(serial: float, date1904: bool):
+    base = dt.datetime(1904, 1, 1) if date1904 else dt.datetime(1899, 12, 30)
+    if not date1904 and serial < 60:
+        serial += 1  # Excel's phantom 1900-02-29
+    value = base + dt.timedelta(days=serial)
+    value = value.replace(microsecond=round(value.microsecond / 1000) * 1000 % 1_000_000) if value.microsecond else value
+    if value.hour == value.minute == value.second == 0 and not value.microsecond:
+        return value.date()
+    return value
+
+
+class StreamingSheet:
+    """One worksheet of an .xlsx, read as a stream: `merged`, `first_column`, `rows()`."""
+
+    def __init__(self, path, sheet_part: str, strings_part: str | None, date1904: bool):
+        self.archive = zipfile.ZipFile(path)
+        self.part = sheet_part
+        self.date1904 = date1904
+        self.date_styles = _date_styles(self.archive)
+        self.strings = _shared_strings(self.archive, strings_part)
+        self.merged, self.first_column, self.width = self._prescan()
+
+    def _prescan(self):
+        """Merged ranges and the used width: they sit after / before the cell data in the XML."""
+        merged = []
+        first_column, last_column = None, 0
+        tail = b""
+        with self.archive.open(self.part) as stream:
+            head = True
+            while chunk := stream.read(4 * _CHUNK):
+                window = tail + chunk
+                if head:
+                    found = _DIMENSION_RE.search(window)
+                    if found:
+                        first_column = column_index(found.group(1).decode())
+                    head = False
+                if b"mergeCell" in window:
+                    for c0, r0, c1, r1 in _MERGE_RE.findall(window):
+                        c1, r1 = c1 or c0, r1 or r0
+                        merged.append((int(r0) - 1, column_index(c0.decode()), int(r1) - 1, column_index(c1.decode())))
+                tail = window[-200:]
+        return sorted(set(merged)), first_column or 0, last_column
+
+    def close(self) -> None:
+        self.archive.close()
+
+    def rows(self) -> Iterator[list]:
+        """Rows from sheet row 1, each a list of values from the first used column.
+
+        The common case (cells written as `<c r="B7" s="1" t="s"><v>42</v></c>`, as Excel,
+        WPS and openpyxl do) is matched by one regular expression per chunk of whole rows,
+        in C; any chunk holding something else (inline strings, formulas, prefixed elements,
+        cells without a reference) is parsed by expat instead.
+        """
+        emitted = 0
+        for number, cells in self._numbered_rows():
+            while emitted < number - 1:  # rows with no <row> element, or no cells, are empty
+                yield []
+                emitted += 1
+            yield cells
+            emitted += 1
+
+    def _numbered_rows(self) -> Iterator[tuple[int, list]]:
+        with self.archive.open(self.part) as stream:
+            head = stream.read(64 * 1024)
+            if b"<row" not in head and b":row" in head:  # prefixed elements: expat all the way
+                def chunks():
+                    yield head
+                    while chunk := stream.read(_CHUNK):
+                        yield chunk
+
+                yield from self._expat_rows(chunks(), 0)
+                return
+            pending = head
+            started = False
+            last_row = 0
+            while True:
+                chunk = stream.read(4 * _CHUNK)
+                if chunk:
+                    pending += chunk
+                cut = pending.rfind(b"</row>")
+                if cut < 0 and chunk:
+                    continue
+                if not started:
+                    first = pending.find(b"<row")
+                    if first < 0:
+                        return
+                    pending = pending[first:]
+                    cut = pending.rfind(b"</row>")
+                    started = True
+                if cut < 0:
+                    return
+                segment, pending = pending[: cut + 6], pending[cut + 6 :]
+                for number, cells in self._segment_rows(segment, last_row):
+                    last_row = number
+                    yield number, cells
+                if not chunk:
+                    return
+
+    def _segment_rows(self, segment: bytes, last_row: int) -> Iterator[tuple[int, list]]:
+        matches = None
+        if b"<is>" not in segment and b"<f" not in segment and b"&" not in segment:
+            matches = _CELL_RE.findall(segment)
+            if len(matches) != segment.count(b"<c ") + segment.count(b"<c>"):
+                matches = None
+        if matches is None:
+            wrapped = b'<sheetData xmlns="' + _NS_MAIN.encode() + b'">' + segment + b"</sheetData>"
+            yield from self._expat_rows([wrapped], last_row)
+            return
+        first, strings, date_styles, date1904 = self.first_column, self.strings, self.date_styles, self.date1904
+        columns = _COLUMN_CACHE
+        current: dict[int, object] = {}
+        current_row = None
+        for letters, row_text, style, kind, raw in matches:
+            if row_text != current_row:
+                if current:
+                    yield int(current_row), _as_list(current)
+                    current = {}
+                current_row = row_text
+            if not raw:
+                continue
+            index = columns.get(letters)
+            if index is None:
+                index = columns[letters] = column_index(letters.decode())
+            index -= first
+            if index < 0:
+                continue
+            if kind == b"s":
+                value = strings[int(raw)]
+            elif not kind or kind == b"n":
+                value = float(raw)
+                if style and int(style) in date_styles:
+                    value = _excel_date(value, date1904)
+            elif kind == b"b":
+                value = raw.strip() == b"1"
+            elif kind == b"str" or kind == b"inlineStr":
+                value = raw.decode()
+            elif kind == b"e":
+                value = ""
+            else:
+                value = raw.decode()
+            current[index] = value
+        if current:
+            yield int(current_row), _as_list(current)
+
+    def _expat_rows(self, chunks, last_row: int) -> Iterator[tuple[int, list]]:
+        first = self.first_column
+        strings, date_styles, date1904 = self.strings, self.date_styles, self.date1904
+        ns = _NS_MAIN + "}"
+        row_tag, c_tag, v_tag, t_tag, is_tag = ns + "row", ns + "c", ns + "v", ns + "t", ns + "is"
+        done: list[tuple[int, list]] = []
+        current: dict[int, object] = {}
+        state = {"row": last_row, "ref": None, "type": None, "style": None, "text": None, "collect": False,
+                 "in_is": False, "next_col": 0}
+
+        def start(tag, attrs):
+            if tag == c_tag:
+                ref = attrs.get("r")
+                if ref:
+                    state["ref"] = column_index(ref.rstrip("0123456789")) - first
+                else:
+                    state["ref"] = state["next_col"]
+                state["type"] = attrs.get("t")
+                state["style"] = attrs.get("s")
+                state["text"] = None
+            elif tag == v_tag:
+                state["collect"] = True
+                state["text"] = ""
+            elif tag == t_tag and state["in_is"]:
+                state["collect"] = True  # runs of an inline string are concatenated
+                if state["text"] is None:
+                    state["text"] = ""
+            elif tag == row_tag:
+                number = attrs.get("r")
+                state["row"] = int(number) if number else state["row"] + 1
+                state["next_col"] = 0
+                current.clear()
+            elif tag == is_tag:
+                state["in_is"] = True
+
+        def text(data):
+            if state["collect"]:
+                state["text"] = (state["text"] or "") + data
+
+        def end(tag):
+            if tag == v_tag or tag == t_tag:
+                state["collect"] = False
+            elif tag == is_tag:
+                state["in_is"] = False
+            elif tag == c_tag:
+                index = state["ref"]
+                state["next_col"] = index + 1
+                raw = state["text"]
+                if raw is None or raw == "" or index < 0:
+                    return
+                kind = state["type"]
+                if kind == "s":
+                    value = strings[int(raw)]
+                elif kind in ("str", "inlineStr"):
+                    value = raw
+                elif kind == "b":
+                    value = raw.strip() == "1"
+                elif kind == "e":
+                    value = ""
+                elif kind == "d":
+                    try:
+                        value = dt.datetime.fromisoformat(raw.strip())
+                        if value.hour == value.minute == value.second == 0:
+                            value = value.date()
+                    except ValueError:
+                        value = raw
+                else:
+                    value = float(raw)
+                    style = state["style"]
+                    if style is not None and int(style) in date_styles:
+                        value = _excel_date(value, date1904)
+                current[index] = value
+            elif tag == row_tag:
+                done.append((state["row"], _as_list(current) if current else []))
+
+        parser = _parser()
+        parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+        for chunk in chunks:
+            parser.Parse(chunk, False)
+            if done:
+                yield from done
+                done.clear()
+        parser.Parse(b"", True)
+        yield from done
+
+
+_CELL_RE = re.compile(
+    rb'<c r="([A-Z]{1,3})(\d+)"(?: s="(\d+)")?(?: t="(\w+)")?(?: s="\d+")?\s*(?:/>|>(?:<v>([^<]*)</v>)?</c>)'
+)
+_COLUMN_CACHE: dict[bytes, int] = {}
+
+
+def _as_list(cells: dict[int, object]) -> list:
+    row = [""] * (max(cells) + 1)
+    for index, value in cells.items():
+        row[index] = value
+    return row
+
+
+def open_streaming(path, wanted: str | None):
+    """(sheet name, StreamingSheet) for the wanted or first visible worksheet; (None, None) when the
+    workbook has no usable worksheet (the caller then lets calamine report the problem)."""
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
+        rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    ns = "{" + _NS_MAIN + "}"
+    targets = {rel.get("Id"): (rel.get("Target", ""), rel.get("Type", "")) for rel in rels.iter(f"{_NS_PKG_REL}Relationship")}
+
+    def part_of(target: str) -> str:
+        return target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+
+    strings_part = next((part_of(t) for t, kind in targets.values() if kind.endswith("/sharedStrings")), None)
+    if strings_part not in names:
+        strings_part = None
+    pr = workbook.find(ns + "workbookPr")
+    date1904 = pr is not None and pr.get("date1904") in ("1", "true")
+    for sheet in workbook.iter(ns + "sheet"):
+        name = sheet.get("name")
+        target, kind = targets.get(sheet.get(f"{_NS_REL}id"), ("", ""))
+        if not kind.endswith("/worksheet"):
+            continue
+        if wanted is not None and name.strip() != wanted.strip():
+            continue
+        if wanted is None and sheet.get("state") in ("hidden", "veryHidden"):
+            continue
+        part = part_of(target)
+        if part not in names:
+            return None, None
+        return name, StreamingSheet(path, part, strings_part, date1904)
+    return None, None
