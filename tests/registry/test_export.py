@@ -90,3 +90,20 @@ def test_clinic_and_departments_cannot_export(client, world):
         response = client.get(reverse("admin:registry_elder_export"))
         assert response.status_code in (302, 404)
     assert not AccessEvent.objects.exists()
+
+
+def test_exported_ledger_imports_back_with_zero_changes(client, world, tmp_path):
+    from registry.census import services as census
+
+    first = make_elder(world.village, name="王秀英", phones=["13800001111"], living="alone", dibao=True,
+                       self_care="partial", village_group="第3组", income_sources=["pension", "children"],
+                       difficulties=["economic"], monthly_income=650, notes="=1+1", ethnicity="彝族")
+    make_guardian(first, name="张建华", phone="13900002222", relation="son", whereabouts="浙江宁波")
+    second = make_elder(world.village2, name="李桂兰", male=False, tekun=True, family_doctor=False)
+    make_guardian(second, name="李明", phone="13700003333", relation="daughter")
+    client.force_login(world.users["town"])
+    response = client.get(reverse("admin:registry_elder_export"))
+    path = tmp_path / "ledger.xlsx"
+    path.write_bytes(response.content)
+    outcome = census.execute(str(path), filename="ledger.xlsx", user=world.users["town"])
+    assert (outcome.new, outcome.updated, outcome.unchanged, outcome.rejected) == (0, 0, 2, 0)
