@@ -166,3 +166,30 @@ class TestVisitAdmin(AdminMatrix):
 
     def marker(self, obj):
         return "王秀英"
+
+
+class TestVisitPolicyAdmin(AdminMatrix):
+    in_scope = ["town", "county"]
+    out_of_scope = ["other_town", "village", "village2", "clinic", "police"]
+
+    def make(self, world):
+        from visits.models import VisitPolicy
+
+        return VisitPolicy.objects.create(town=world.town, high_days=5)
+
+    def marker(self, obj):
+        return "锦屏镇"
+
+
+class TestUrgentVisitRequestAdmin(AdminMatrix):
+    in_scope = ["village", "town", "county"]
+    out_of_scope = ["village2", "other_town", "other_village", "clinic", "police"]
+
+    def make(self, world):
+        from visits.services import request_urgent_visit
+
+        elder = make_elder(world.village, name="王秀英")
+        return request_urgent_visit(elder, reason="出院回家", acting_user=world.users["village"])
+
+    def marker(self, obj):
+        return "王秀英"
