@@ -146,6 +146,7 @@ USE_TZ = True
 # --- Static files and private uploads -----------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     # Uploads hold personal documents: they live outside any public URL and are served by
