@@ -33,7 +33,11 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         if prefix == "":
             return self.all()
-        return self.restrict_role(self.filter(**{f"{self.area_path}__startswith": prefix}), user)
+        return self.restrict_role(self.filter(self.jurisdiction_q(prefix)), user)
+
+    def jurisdiction_q(self, prefix: str) -> models.Q:
+        """Rows within the jurisdiction `prefix`: their area code starts with it."""
+        return models.Q(**{f"{self.area_path}__startswith": prefix})
 
     def restrict_role(self, queryset, user):
         """Narrow `queryset` (already limited to the user's area) by the user's role."""

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from eldercare.audit import tracked
 from eldercare.choices import UserRole
-from eldercare.scoping import ScopedQuerySet, jurisdiction_prefix
+from eldercare.scoping import ScopedQuerySet
 from registry.models import age_on
 from services.choices import ProviderKind, ServiceItemCategory, ServiceItemEligibility, ServiceItemFee
 
@@ -66,24 +66,16 @@ class ReachingUpQuerySet(ScopedQuerySet):
     """
 
     area_path = "area__code"
-    area_field = "area__code"
     hidden_from_roles = (UserRole.DEPARTMENT,)
 
-    def for_user(self, user):
-        prefix = jurisdiction_prefix(user)
-        if prefix is None:
-            return self.none()
-        if prefix == "":
-            return self.all()
-        if user.role in self.hidden_from_roles:
-            return self.none()
-        return self.filter(Q(**{f"{self.area_field}__startswith": prefix})
-                           | Q(**{f"{self.area_field}__in": ancestor_codes(prefix)}))
+    def jurisdiction_q(self, prefix):
+        return super().jurisdiction_q(prefix) | Q(**{f"{self.area_path}__in": ancestor_codes(prefix)})
+
+    def restrict_role(self, queryset, user):
+        return queryset.none() if user.role in self.hidden_from_roles else queryset
 
 
 class ProviderQuerySet(ReachingUpQuerySet):
-    area_field = "area__code"
-
     def active(self):
         return self.filter(active=True)
 
@@ -117,7 +109,7 @@ class Provider(models.Model):
 
 
 class ServiceItemQuerySet(ReachingUpQuerySet):
-    area_field = "town__code"
+    area_path = "town__code"
 
     def published(self):
         return self.filter(published=True)
