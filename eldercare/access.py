@@ -12,7 +12,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
 from django.http import Http404
 
-from eldercare.scoping import OutOfScope, ensure_in_scope
+from eldercare.scoping import ensure_in_scope
 
 PUBLIC = "public"
 SCOPED = "scoped"
@@ -68,10 +68,15 @@ class ScopedViewMixin(LoginRequiredMixin):
 
     def save_form_in_scope(self, form):
         """Save and re-check scope in one transaction; a write that escapes scope is a 404."""
-        try:
-            with transaction.atomic():
-                obj = form.save()
-                ensure_in_scope(obj, self.request.user)
-        except OutOfScope:
-            raise Http404 from None
-        return obj
+        return save_in_scope(form, self.request.user)
+
+
+def save_in_scope(form, user):
+    """Save `form` and re-check the object against `user`'s scope in one transaction.
+
+    A write that would leave the user's reach raises OutOfScope (a 404) and is rolled back.
+    """
+    with transaction.atomic():
+        obj = form.save()
+        ensure_in_scope(obj, user)
+    return obj

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from eldercare.audit import history_of
 from eldercare.choices import UserRole
 from eldercare.models import AccessEvent, Area, Department, User
-from eldercare.scoping import OutOfScope, ensure_in_scope
+from eldercare.scoping import ensure_in_scope
 
 admin.site.site_header = _("农村留守老年人关爱服务系统")
 admin.site.site_title = _("留守老人关爱")
@@ -102,10 +102,7 @@ class ScopedAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        try:
-            ensure_in_scope(obj, request.user)
-        except OutOfScope:
-            raise Http404 from None  # the admin's transaction rolls the save back
+        ensure_in_scope(obj, request.user)  # OutOfScope is a 404; the admin's transaction rolls back
 
     def history_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, admin.utils.unquote(object_id))

@@ -5,6 +5,7 @@ dashboards and imports read data only through `.for_user(user)`.
 """
 
 from django.db import models
+from django.http import Http404
 
 
 def jurisdiction_prefix(user) -> str | None:
@@ -47,8 +48,12 @@ class ScopedQuerySet(models.QuerySet):
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
 
 
-class OutOfScope(Exception):
-    """A write would have put a record outside the acting user's jurisdiction."""
+class OutOfScope(Http404):
+    """A write would have put a record outside the acting user's jurisdiction.
+
+    An Http404: raised inside a view's transaction it rolls the write back and answers 404
+    (never 403), with no try/except in the view.
+    """
 
 
 def ensure_in_scope(obj, user):

@@ -5,7 +5,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import BooleanField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.http import FileResponse, Http404
@@ -14,11 +13,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from eldercare.access import scoped_view
+from eldercare.access import save_in_scope, scoped_view
 from eldercare.audit import history_of, record_access
 from eldercare.idnumbers import IDNumberError, parse_id_number
 from eldercare.models import Area
-from eldercare.scoping import OutOfScope, ensure_in_scope
 from registry import services
 from registry.choices import DutyFulfilment, ElderDifficulty, ElderIncomeSource, ElderStatus
 from registry.forms import (
@@ -182,12 +180,7 @@ def _form_page(request, template, context):
 def elder_add(request):
     form = ElderForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                elder = form.save()
-                ensure_in_scope(elder, request.user)
-        except OutOfScope:
-            raise Http404 from None
+        elder = save_in_scope(form, request.user)
         messages.success(request, _("已登记 %s。") % elder.name)
         return redirect("registry:elder", elder.pk)
     return _form_page(request, "registry/form.html", {"form": form, "title": _("登记老人")})
@@ -198,12 +191,7 @@ def elder_edit(request, pk):
     elder = _scoped_elder(request, pk)
     form = ElderForm(request.POST or None, instance=elder, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                elder = form.save()
-                ensure_in_scope(elder, request.user)
-        except OutOfScope:
-            raise Http404 from None
+        elder = save_in_scope(form, request.user)
         messages.success(request, _("已保存。"))
         return redirect("registry:elder", elder.pk)
     return _form_page(request, "registry/form.html", {"form": form, "elder": elder, "title": _("修改老人信息")})
@@ -219,8 +207,6 @@ def _service_form(request, pk, form_class, title, call, success, form_kwargs=Non
             result = call(elder, form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
-        except OutOfScope:
-            raise Http404 from None
         else:
             messages.success(request, success)
             return result if hasattr(result, "status_code") else redirect("registry:elder", elder.pk)
@@ -293,8 +279,6 @@ def agreement_add(request, pk):
             services.add_care_agreement(elder, agreement=form.save(commit=False), acting_user=request.user)
         except ValidationError as error:
             form.add_error(None, error)
-        except OutOfScope:
-            raise Http404 from None
         else:
             messages.success(request, _("已登记委托照顾协议。"))
             return redirect("registry:elder", elder.pk)

@@ -15,7 +15,6 @@ from eldercare.access import scoped_view
 from eldercare.audit import record_access
 from eldercare.choices import AccessEventKind, AreaLevel, UserRole
 from eldercare.models import Area, User
-from eldercare.scoping import OutOfScope
 from registry.models import Elder
 from visits.choices import DueBucket
 from visits.forms import ReassignForm, VisitForm, VisitPolicyForm
@@ -211,8 +210,6 @@ def reassign(request):
             try:
                 changed = reassign_elders(form.cleaned_data["elders"], worker=form.cleaned_data["worker"],
                                           acting_user=request.user)
-            except OutOfScope:
-                raise Http404 from None
             except ValidationError as error:
                 _attach_errors(form, error)
             else:
