@@ -178,6 +178,9 @@ CENSUS_MAX_INFLATED_BYTES = env.int("CENSUS_MAX_INFLATED_BYTES", default=800 * 1
 CENSUS_RETENTION_DAYS = env.int("CENSUS_RETENTION_DAYS", default=30)
 CENSUS_PREVIEW_ROWS = env.int("CENSUS_PREVIEW_ROWS", default=50)  # rejected rows shown on the preview
 CENSUS_BATCH_ROWS = env.int("CENSUS_BATCH_ROWS", default=2000)
+# Files at least this big are resolved in a thread of their own, ahead of the writes (see
+# registry.census.writer); smaller ones in line, where a test's uncommitted data is visible.
+CENSUS_PARALLEL_BYTES = env.int("CENSUS_PARALLEL_BYTES", default=1024 * 1024)
 # A running import whose progress has not moved for this long is marked failed (worker killed).
 CENSUS_STALE_SECONDS = env.int("CENSUS_STALE_SECONDS", default=300)
 

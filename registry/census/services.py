@@ -121,6 +121,11 @@ class _SideChannel:
         self.conn.close()
 
 
+def _writer(path: str, user, **options) -> CensusWriter:
+    return CensusWriter(user, preview_limit=settings.CENSUS_PREVIEW_ROWS, batch_rows=settings.CENSUS_BATCH_ROWS,
+                        parallel=os.path.getsize(path) >= settings.CENSUS_PARALLEL_BYTES, **options)
+
+
 def _open(job: CensusImport):
     return open_census(stored_file(job.stored_path), filename=job.file_name, sheet=job.sheet or None,
                        today=timezone.localdate(), **_limits())
@@ -167,8 +172,8 @@ def run_preview(job_id: int) -> None:
     side = _SideChannel(job.pk)
     try:
         with _open(job) as census:
-            writer = CensusWriter(job.uploaded_by, dry_run=True, job_id=job.pk, progress=side.progress,
-                                  preview_limit=settings.CENSUS_PREVIEW_ROWS, batch_rows=settings.CENSUS_BATCH_ROWS)
+            writer = _writer(stored_file(job.stored_path), job.uploaded_by, dry_run=True, job_id=job.pk,
+                             progress=side.progress)
             outcome = writer.run(census)
     except CensusFileError as error:
         _fail(job.pk, error.message)
@@ -234,9 +239,8 @@ def execute(path: str, *, filename: str, user, job_id: int | None = None, dry_ru
     """
     census = open_census(path, filename=filename, sheet=sheet, today=timezone.localdate(), **_limits())
     with census:
-        writer = CensusWriter(user, dry_run=dry_run or strict, job_id=job_id, rejected_path=rejected_path,
-                              preview_limit=settings.CENSUS_PREVIEW_ROWS, batch_rows=settings.CENSUS_BATCH_ROWS,
-                              progress=progress)
+        writer = _writer(path, user, dry_run=dry_run or strict, job_id=job_id, rejected_path=rejected_path,
+                         progress=progress)
         if dry_run:
             return writer.run(census)
         if strict:
@@ -246,8 +250,7 @@ def execute(path: str, *, filename: str, user, job_id: int | None = None, dry_ru
                 return outcome
             census.close()
             census = open_census(path, filename=filename, sheet=sheet, today=timezone.localdate(), **_limits())
-            writer = CensusWriter(user, dry_run=False, job_id=job_id, preview_limit=settings.CENSUS_PREVIEW_ROWS,
-                                  batch_rows=settings.CENSUS_BATCH_ROWS, progress=progress)
+            writer = _writer(path, user, dry_run=False, job_id=job_id, progress=progress)
         with transaction.atomic(), pghistory.context(job=job_id, user=user.pk, username=user.username,
                                                      source="census_import"):
             outcome = writer.run(census)

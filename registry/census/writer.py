@@ -1,13 +1,20 @@
 """The census writer: checked rows from the engine, resolved against the register, written in bulk.
 
-`CensusWriter(user, …).run(census_file)` streams the rows in batches (CENSUS_BATCH_ROWS). Per
-batch it runs a fixed number of queries whatever the batch size: the elders with the batch's
-ID numbers (unscoped on purpose: an ID registered out of the user's reach must be refused
-without saying where), their guardian links and agreements, and the guardians of the batch's
-villages with the batch's names. Rows are classified new / updated / unchanged / rejected;
-with `dry_run` (the preview) nothing is written, otherwise the writes are bulk statements and
-the caller wraps the whole run in ONE transaction (see services.run_import) so a crash leaves
-the register as it was. pghistory triggers record every inserted or changed row.
+`CensusWriter(user, …).run(census_file)` streams the rows in batches (CENSUS_BATCH_ROWS). Each
+batch is first *resolved* (`_resolve`): a fixed number of queries whatever the batch size — the
+elders with the batch's ID numbers (unscoped on purpose: an ID registered out of the user's
+reach must be refused without saying where), their guardian links and agreements — classifies
+the rows new / updated / unchanged / rejected and turns the new ones into plain tuples in COPY
+column order, ids drawn from the sequences. Then it is *applied* (`_apply`): counts, preview,
+rejected-rows workbook and, unless `dry_run` (the preview), the writes — COPY for new rows with
+their history rows inserted set-wise, bulk UPDATEs for changed ones. The caller wraps the whole
+run in ONE transaction (see services.execute) so a crash leaves the register as it was.
+
+With `parallel` (big files) the resolving runs in a thread of its own, a batch or two ahead of
+the writes, on its own connection: it reads only what was committed before the import began,
+which is all it needs (an ID number appears once per file; guardians this import creates are
+remembered in memory). Resolving is Python work and writing mostly PostgreSQL's, so the two
+overlap.
 
 Rows are never all kept in memory: the rejected ones go to the rejected-rows workbook as they
 are found, and only the first few are kept for the preview.
@@ -15,15 +22,18 @@ are found, and only the first few are kept for the preview.
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from queue import Full, Queue
 
 import pgtrigger
 from django.apps import apps
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import FileField
 from django.utils import timezone
 from openpyxl import Workbook
@@ -50,7 +60,14 @@ ELDER_FIELDS = (
     "income_sources", "monthly_income", "dibao", "tekun", "poverty_monitored", "difficulties", "needs",
     "family_doctor", "cadre", "surveyed_by", "surveyed_on", "notes",
 )
-_LOADED_FIELDS = ("id", "id_number", "village_id", *ELDER_FIELDS)
+_LOADED_FIELDS = ("id_number", "id", "village_id", *ELDER_FIELDS)
+_ELDERS_SQL = (f"SELECT {', '.join(_LOADED_FIELDS)} FROM {Elder._meta.db_table} WHERE id_number = ANY(%s)")
+_LINK_KEYS = ("id", "elder_id", "relation", "is_primary", "guardian_id", "guardian__name", "guardian__phone",
+              "guardian__whereabouts")
+_LINKS_SQL = (f"SELECT l.id, l.elder_id, l.relation, l.is_primary, l.guardian_id, g.name, g.phone, g.whereabouts "
+              f"FROM {ElderGuardian._meta.db_table} l JOIN {Guardian._meta.db_table} g ON g.id = l.guardian_id "
+              f"WHERE l.elder_id = ANY(%s) ORDER BY l.is_primary DESC, l.id")  # the model's ordering
+_AGREEMENTS_SQL = f"SELECT elder_id, caregiver_name FROM {CareAgreement._meta.db_table} WHERE elder_id = ANY(%s)"
 
 
 @dataclass
@@ -164,11 +181,48 @@ class _Jurisdiction:
 ProgressCallback = Callable[[int, "ImportOutcome"], None]
 
 
+@dataclass
+class _Batch:
+    """One batch resolved against the register: its counts, its rejected rows, and (unless the
+    run is a dry run) the rows to write as plain tuples in COPY column order, ids included."""
+
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list = field(default_factory=list)  # CensusRow
+    warned: list = field(default_factory=list)  # CensusRow with warnings
+    elders: list = field(default_factory=list)
+    elder_updates: list = field(default_factory=list)  # (current values dict, {field: new value})
+    guardians: list = field(default_factory=list)
+    guardian_updates: dict = field(default_factory=dict)  # guardian id → {"phone": …, "whereabouts": …}
+    links: list = field(default_factory=list)
+    link_updates: list = field(default_factory=list)  # (link id, relation)
+    agreements: list = field(default_factory=list)
+
+
+class _CopyTable:
+    """A model's insertable columns (the id first; generated columns are PostgreSQL's) and the
+    model defaults, to turn a dict of values into a COPY row."""
+
+    def __init__(self, model):
+        self.model = model
+        fields = [f for f in model._meta.concrete_fields if not getattr(f, "generated", False) and not f.primary_key]
+        self.attnames = [f.attname for f in fields]
+        self.columns = ", ".join(['"id"', *(f'"{f.column}"' for f in fields)])
+        self.defaults = {f.attname: ("" if isinstance(f, FileField) else f.get_default()) for f in fields}
+
+    def row(self, pk: int, values: dict) -> tuple:
+        merged = {**self.defaults, **values}
+        return (pk, *map(merged.__getitem__, self.attnames))
+
+
 class CensusWriter:
     """Resolve and (unless `dry_run`) write a census file's rows for `user`; see the module doc."""
 
     def __init__(self, user, *, dry_run: bool, job_id: int | None = None, rejected_path: str | None = None,
-                 preview_limit: int = 50, batch_rows: int = 2000, progress: ProgressCallback | None = None):
+                 preview_limit: int = 50, batch_rows: int = 2000, progress: ProgressCallback | None = None,
+                 parallel: bool = False):
         self.user = user
         self.dry_run = dry_run
         self.job_id = job_id
@@ -176,9 +230,12 @@ class CensusWriter:
         self.preview_limit = preview_limit
         self.batch_rows = batch_rows
         self.progress = progress
+        self.parallel = parallel
         self.scope = _Jurisdiction(user)
         self._guardians: dict | None = None
+        self._settled_guardians: set[int] = set()  # linked guardians a row of this import has checked
         self.now = timezone.now()
+        self.tables = {model: _CopyTable(model) for model in (Elder, Guardian, ElderGuardian, CareAgreement)}
         # Test hook for the kill-the-worker test: sleep after this many batches.
         self._pause_after = int(os.environ.get("CENSUS_TEST_PAUSE_AFTER_BATCHES", "0") or 0)
 
@@ -188,19 +245,17 @@ class CensusWriter:
         self.id_header = census.column_header("id_number") or "身份证号"
         self.village_header = census.column_header("village") or "村"
         book = _RejectedBook(self.rejected_path, census.headers) if self.rejected_path else None
-        batch: list[CensusRow] = []
-        batches = 0
-        for row in census.rows():
-            batch.append(row)
-            if len(batch) >= self.batch_rows:
-                self._batch(batch, outcome, book)
-                batch = []
-                batches += 1
-                self._after_batch(outcome, batches)
-        if batch:
-            self._batch(batch, outcome, book)
-            batches += 1
-            self._after_batch(outcome, batches)
+        if not self.dry_run:
+            # Foreign keys checked as each batch is written (overlapping the next batch's
+            # resolving), not all at COMMIT: there they took seconds, alone, at the very end.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        batches = self._batches(census)
+        if self.parallel:
+            batches = _run_ahead(batches)
+        for count, batch in enumerate(batches, start=1):
+            self._apply(batch, outcome, book)
+            self._after_batch(outcome, count)
         if book is not None:
             book.save()
         return outcome
@@ -211,23 +266,75 @@ class CensusWriter:
         if self._pause_after and batches >= self._pause_after:
             time.sleep(600)
 
-    # --- one batch -------------------------------------------------------------------------
+    def _batches(self, census: CensusFile) -> Iterator[_Batch]:
+        batch: list[CensusRow] = []
+        for row in census.rows():
+            batch.append(row)
+            if len(batch) >= self.batch_rows:
+                yield self._resolve(batch)
+                batch = []
+        if batch:
+            yield self._resolve(batch)
 
-    def _reject(self, row: CensusRow, outcome: ImportOutcome, book: _RejectedBook | None) -> None:
-        outcome.rejected += 1
-        if len(outcome.rejected_rows) < self.preview_limit:
-            outcome.rejected_rows.append({"row": row.row_number, "issues": _issues(row.errors)})
-        if book is not None:
-            book.add(row)
+    # --- the caller's side: counts, preview, rejected-rows workbook, writes ----------------
 
-    def _batch(self, rows: list[CensusRow], outcome: ImportOutcome, book: _RejectedBook | None) -> None:
-        outcome.rows += len(rows)
+    def _apply(self, batch: _Batch, outcome: ImportOutcome, book: _RejectedBook | None) -> None:
+        outcome.rows += batch.rows
+        outcome.new += batch.new
+        outcome.updated += batch.updated
+        outcome.unchanged += batch.unchanged
+        outcome.rejected += len(batch.rejected)
+        for row in batch.warned:
+            outcome.warnings += len(row.warnings)
+            if len(outcome.warning_rows) < self.preview_limit:
+                outcome.warning_rows.append({"row": row.row_number, "issues": _issues(row.warnings)})
+        for row in batch.rejected:
+            if len(outcome.rejected_rows) < self.preview_limit:
+                outcome.rejected_rows.append({"row": row.row_number, "issues": _issues(row.errors)})
+            if book is not None:
+                book.add(row)
+        if not self.dry_run:
+            self._write(batch)
+
+    def _write(self, batch: _Batch) -> None:
+        """The batch's bulk statements (inside the caller's transaction)."""
+        tables = self.tables
+        for model, rows in ((Elder, batch.elders), (Guardian, batch.guardians), (ElderGuardian, batch.links),
+                            (CareAgreement, batch.agreements)):
+            if rows:
+                _copy_insert(tables[model], rows)
+        if batch.elder_updates:
+            by_fields: dict[frozenset, list[Elder]] = defaultdict(list)
+            for current, changes in batch.elder_updates:
+                elder = Elder(**current)
+                for key, value in changes.items():
+                    setattr(elder, key, value)
+                elder.source_import_id, elder.updated_at = self.job_id, self.now
+                by_fields[frozenset(changes)].append(elder)
+            # One UPDATE per distinct set of changed columns: unchanged columns are not rewritten.
+            for fields, elders in by_fields.items():
+                Elder._base_manager.bulk_update(elders, [*fields, "source_import_id", "updated_at"], batch_size=500)
+        if batch.guardian_updates:
+            Guardian._base_manager.bulk_update(
+                [Guardian(id=pk, **values) for pk, values in batch.guardian_updates.items()], ["phone", "whereabouts"],
+                batch_size=500)
+        if batch.link_updates:
+            ElderGuardian._base_manager.bulk_update(
+                [ElderGuardian(id=pk, relation=relation) for pk, relation in batch.link_updates], ["relation"],
+                batch_size=500)
+
+    # --- the resolving side: register lookups and row outcomes -----------------------------
+
+    def _resolve(self, rows: list[CensusRow]) -> _Batch:
+        """Classify a batch against the register (new / updated / unchanged / rejected) and build
+        its writes. Reads only what was committed before the import started, plus what this
+        import has decided so far (the guardians it creates): with `parallel` it runs in its own
+        thread and connection, a batch or two ahead of the writes."""
+        batch = _Batch(rows=len(rows))
         accepted: list[tuple[CensusRow, str]] = []
         for row in rows:
             if row.warnings:
-                outcome.warnings += len(row.warnings)
-                if len(outcome.warning_rows) < self.preview_limit:
-                    outcome.warning_rows.append({"row": row.row_number, "issues": _issues(row.warnings)})
+                batch.warned.append(row)
             if row.ok:
                 code, reason = self.scope.resolve(row.values)
                 if reason:
@@ -235,73 +342,55 @@ class CensusWriter:
                 elif code:
                     accepted.append((row, code))
                     continue
-            self._reject(row, outcome, book)
+            batch.rejected.append(row)
         if not accepted:
-            return
+            return batch
 
-        ids = [row.values["id_number"] for row, _ in accepted]
-        existing = {e["id_number"]: e for e in Elder._base_manager.filter(id_number__in=ids).values(*_LOADED_FIELDS)}
+        # Plain SQL with one array parameter: the ORM's IN (…2,000 placeholders…) costs more to
+        # build than to run.
+        existing = {row[0]: dict(zip(_LOADED_FIELDS, row, strict=True)) for row in _fetch(
+            _ELDERS_SQL, [[row.values["id_number"] for row, _ in accepted]])}
         in_scope_ids = [e["id"] for e in existing.values() if self.scope.in_scope(e["village_id"])]
         links: dict[int, list[dict]] = defaultdict(list)
         agreements: set[tuple[int, str]] = set()
         if in_scope_ids:
-            for link in ElderGuardian._base_manager.filter(elder_id__in=in_scope_ids).values(
-                "id", "elder_id", "relation", "is_primary", "guardian_id", "guardian__name", "guardian__phone",
-                "guardian__whereabouts",
-            ):
+            for row in _fetch(_LINKS_SQL, [in_scope_ids]):
+                link = dict(zip(_LINK_KEYS, row, strict=True))
                 links[link["elder_id"]].append(link)
-            agreements = set(CareAgreement._base_manager.filter(elder_id__in=in_scope_ids).values_list(
-                "elder_id", "caregiver_name"))
-        # Guardians already registered in the user's villages: linked by (village, name, phone)
-        # rather than created twice. Loaded once per import and kept up to date with the rows
-        # this import creates: a per-batch lookup would scan a table that grows with every batch.
+            agreements = set(_fetch(_AGREEMENTS_SQL, [in_scope_ids]))
         known_guardians = self._known_guardians()
+        settled = self._settled_guardians
 
-        new_elders: list[Elder] = []
-        changed_elders: dict[int, tuple[Elder, set]] = {}
-        new_guardians: dict[tuple, Guardian] = {}
-        guardian_updates: dict[int, Guardian] = {}
-        guardian_update_fields: set[str] = set()
-        new_links: list[tuple] = []  # (elder or elder id, guardian key or id, relation, is_primary)
-        link_updates: list[ElderGuardian] = []
-        new_agreements: list[tuple] = []  # (elder or elder id, caregiver name, phone, surveyed_on)
+        # New elders and guardians are referred to by -(position + 1) until their ids are drawn.
+        new_elders: list[dict] = []
+        new_guardians: dict[tuple, int] = {}
+        new_links: list[tuple] = []  # (elder ref, guardian ref, relation, is_primary)
+        new_agreements: list[tuple] = []  # (elder ref, caregiver name, phone, filed on)
 
         for row, code in accepted:
             values = row.values
             current = existing.get(values["id_number"])
             if current is not None and not self.scope.in_scope(current["village_id"]):
                 row.errors.append(CellIssue(self.id_header, values["id_number"], OUT_OF_SCOPE_ID))
-                self._reject(row, outcome, book)
+                batch.rejected.append(row)
                 continue
             changed = False
             if current is None:
-                elder = Elder(
-                    village_id=code, id_number=values["id_number"], birth_date=values["birth_date"],
-                    sex=values["sex"], name_initials=name_initials(values["name"]), source_import_id=self.job_id,
-                    created_at=self.now, updated_at=self.now,
-                    **{key: values[key] for key in ELDER_FIELDS if key in values},
-                )
-                new_elders.append(elder)
-                elder_ref = elder
+                new_elders.append({**values, "village_id": code})
+                elder_ref = -len(new_elders)
                 elder_links: list[dict] = []
                 has_primary = False
             else:
-                fields = {key for key in ELDER_FIELDS if key in values and values[key] != current[key]}
+                changes = {key: values[key] for key in ELDER_FIELDS if key in values and values[key] != current[key]}
                 if code != current["village_id"]:
-                    fields.add("village_id")
-                if fields:
-                    elder = Elder(**current)
-                    for key in fields:
-                        setattr(elder, key, code if key == "village_id" else values[key])
-                    if "name" in fields:
-                        elder.name_initials = name_initials(elder.name)
-                        fields.add("name_initials")
-                    elder.source_import_id = self.job_id
-                    elder.updated_at = self.now
-                    changed_elders[elder.pk] = (elder, fields)
+                    changes["village_id"] = code
+                if changes:
+                    if "name" in changes:
+                        changes["name_initials"] = name_initials(changes["name"])
+                    batch.elder_updates.append((current, changes))
                     changed = True
                 elder_ref = current["id"]
-                elder_links = links.get(current["id"], [])
+                elder_links = links.get(elder_ref, [])
                 has_primary = any(link["is_primary"] for link in elder_links)
 
             used_links: set[int] = set()
@@ -313,32 +402,36 @@ class CensusWriter:
                                if link["guardian__name"] == name and link["id"] not in used_links), None)
                 if linked is not None:
                     used_links.add(linked["id"])
-                    target = guardian_updates.get(linked["guardian_id"])
-                    for key, column in (("phone", "guardian__phone"), ("whereabouts", "guardian__whereabouts")):
-                        if key in guardian and guardian[key] != linked[column]:
-                            if target is None:
-                                target = Guardian(
-                                    id=linked["guardian_id"], name=name, phone=linked["guardian__phone"],
-                                    whereabouts=linked["guardian__whereabouts"])
-                                guardian_updates[linked["guardian_id"]] = target
-                            setattr(target, key, guardian[key])
-                            guardian_update_fields.add(key)
+                    guardian_id = linked["guardian_id"]
+                    # A guardian shared by several elders takes the first row's phone and
+                    # whereabouts: later rows that differ would flip it on every re-import.
+                    if guardian_id not in settled:
+                        settled.add(guardian_id)
+                        current = {"phone": linked["guardian__phone"], "whereabouts": linked["guardian__whereabouts"]}
+                        wanted = {**current, **{key: guardian[key] for key in current if key in guardian}}
+                        if wanted != current:
+                            batch.guardian_updates[guardian_id] = wanted
                             changed = True
                     if "relation" in guardian and guardian["relation"] != linked["relation"]:
-                        link_updates.append(ElderGuardian(id=linked["id"], relation=guardian["relation"]))
+                        batch.link_updates.append((linked["id"], guardian["relation"]))
                         changed = True
                     continue
-                key = (code, name, guardian.get("phone", ""))
+                phone = guardian.get("phone", "")
+                key = (code, name, phone)
                 if key in used_guardians:
                     continue  # the same person written twice in one row: one link
                 used_guardians.add(key)
-                guardian_ref = known_guardians.get(key)
+                # Someone already registered in the village with this name and phone is that
+                # person; without a phone, a name alone does not say so (two 王秀英 in one village).
+                guardian_ref = known_guardians.get(key) if phone else None
                 if guardian_ref is None:
-                    guardian_ref = new_guardians.get(key)
+                    guardian_ref = new_guardians.get(key) if phone else None
                     if guardian_ref is None:
-                        guardian_ref = new_guardians[key] = Guardian(
-                            village_id=code, name=name, phone=guardian.get("phone", ""),
-                            whereabouts=guardian.get("whereabouts", ""), created_at=self.now)
+                        batch.guardians.append({"village_id": code, "name": name, "phone": phone,
+                                                "whereabouts": guardian.get("whereabouts", "")})
+                        guardian_ref = -len(batch.guardians)
+                        if phone:
+                            new_guardians[key] = guardian_ref
                 primary = slot == 0 and not has_primary
                 has_primary = has_primary or primary
                 new_links.append((elder_ref, guardian_ref, guardian.get("relation") or "other_kin", primary))
@@ -346,31 +439,68 @@ class CensusWriter:
 
             caregiver = values.get("agreement_caregiver")
             if values.get("agreement") is True and caregiver:
-                elder_id = elder_ref if isinstance(elder_ref, int) else None
-                if elder_id is None or (elder_id, caregiver) not in agreements:
+                if elder_ref < 0 or (elder_ref, caregiver) not in agreements:
                     new_agreements.append((elder_ref, caregiver, values.get("agreement_phone", ""),
                                            values.get("surveyed_on")))
-                    if elder_id is not None:
-                        agreements.add((elder_id, caregiver))
+                    if elder_ref > 0:
+                        agreements.add((elder_ref, caregiver))
                     changed = True
 
             if current is None:
-                outcome.new += 1
+                batch.new += 1
             elif changed:
-                outcome.updated += 1
+                batch.updated += 1
             else:
-                outcome.unchanged += 1
+                batch.unchanged += 1
 
-        if not self.dry_run:
-            self._write(new_elders, changed_elders, new_guardians, guardian_updates, guardian_update_fields,
-                        new_links, link_updates, new_agreements)
-        for key, guardian in new_guardians.items():
-            known_guardians.setdefault(key, guardian.pk or guardian)  # the preview has no ids
+        if self.dry_run:
+            batch.guardians = []
+            for key in new_guardians:
+                known_guardians.setdefault(key, 0)  # no ids in a dry run: later rows link, as they would
+            return batch
+        self._build_rows(batch, new_elders, new_guardians, new_links, new_agreements, known_guardians)
+        return batch
+
+    def _build_rows(self, batch, new_elders, new_guardians, new_links, new_agreements, known_guardians) -> None:
+        """Draw the ids of the new rows and turn them into COPY rows."""
+        elder_ids, guardian_ids, link_ids, agreement_ids = _next_ids(
+            (Elder, len(new_elders)), (Guardian, len(batch.guardians)), (ElderGuardian, len(new_links)),
+            (CareAgreement, len(new_agreements)))
+
+        def elder(ref):
+            return ref if ref > 0 else elder_ids[-ref - 1]
+
+        def guardian(ref):
+            return ref if ref > 0 else guardian_ids[-ref - 1]
+
+        tables, now, job = self.tables, self.now, self.job_id
+        batch.elders = [
+            tables[Elder].row(pk, {**values, "name_initials": name_initials(values["name"]), "source_import_id": job,
+                                   "created_at": now, "updated_at": now})
+            for pk, values in zip(elder_ids, new_elders, strict=True)
+        ]
+        batch.guardians = [tables[Guardian].row(pk, {**values, "created_at": now})
+                           for pk, values in zip(guardian_ids, batch.guardians, strict=True)]
+        for key, ref in new_guardians.items():
+            known_guardians.setdefault(key, guardian(ref))
+        batch.links = [
+            tables[ElderGuardian].row(pk, {"elder_id": elder(e), "guardian_id": guardian(g), "relation": relation,
+                                           "is_primary": primary})
+            for pk, (e, g, relation, primary) in zip(link_ids, new_links, strict=True)
+        ]
+        batch.agreements = [
+            tables[CareAgreement].row(pk, {"elder_id": elder(e), "caregiver_name": name, "caregiver_phone": phone or "",
+                                           "filed_on": filed_on, "created_by_id": self.user.pk, "created_at": now})
+            for pk, (e, name, phone, filed_on) in zip(agreement_ids, new_agreements, strict=True)
+        ]
 
     def _known_guardians(self) -> dict:
+        """Guardians with a phone already registered in the user's villages, by (village, name,
+        phone): linked rather than created twice. Loaded once per import and kept up to date with
+        the ones this import creates (a per-batch lookup would scan a growing table)."""
         if self._guardians is None:
             self._guardians = {}
-            queryset = Guardian._base_manager.all()
+            queryset = Guardian._base_manager.exclude(phone="")
             if self.scope.prefix:
                 queryset = queryset.filter(village__code__startswith=self.scope.prefix)
             for gid, village_id, name, phone in queryset.values_list("id", "village_id", "name", "phone").iterator(
@@ -378,67 +508,89 @@ class CensusWriter:
                 self._guardians.setdefault((village_id, name, phone), gid)
         return self._guardians
 
-    def _write(self, new_elders, changed_elders, new_guardians, guardian_updates, guardian_update_fields,
-               new_links, link_updates, new_agreements) -> None:
-        """The batch's bulk statements (inside the caller's transaction)."""
-        if new_elders:
-            _copy_insert(Elder, new_elders)
-        if changed_elders:
-            by_fields: dict[frozenset, list[Elder]] = defaultdict(list)
-            for elder, fields in changed_elders.values():
-                by_fields[frozenset(fields)].append(elder)
-            # One UPDATE per distinct set of changed columns: unchanged columns are not rewritten.
-            for fields, elders in by_fields.items():
-                Elder._base_manager.bulk_update(elders, [*fields, "source_import_id", "updated_at"], batch_size=500)
-        if new_guardians:
-            _copy_insert(Guardian, list(new_guardians.values()))
-        if guardian_updates:
-            Guardian._base_manager.bulk_update(list(guardian_updates.values()), sorted(guardian_update_fields),
-                                               batch_size=500)
-        if link_updates:
-            ElderGuardian._base_manager.bulk_update(link_updates, ["relation"], batch_size=500)
-        if new_links:
-            _copy_insert(ElderGuardian, [
-                ElderGuardian(elder_id=_pk(elder), guardian_id=_pk(guardian), relation=relation, is_primary=primary)
-                for elder, guardian, relation, primary in new_links
-            ])
-        if new_agreements:
-            _copy_insert(CareAgreement, [
-                CareAgreement(elder_id=_pk(elder), caregiver_name=name, caregiver_phone=phone or "",
-                              filed_on=filed_on, created_by_id=self.user.pk, created_at=self.now)
-                for elder, name, phone, filed_on in new_agreements
-            ])
+
+_END = object()
 
 
-def _copy_insert(model, objects: list) -> None:
-    """INSERT many rows with COPY (ids drawn from the table's sequence first, so links can point
-    at them). Row triggers fire for COPY as for INSERT, so pghistory records every row, with the
-    import's context (see the id query). Generated columns are left to PostgreSQL."""
-    fields = [f for f in model._meta.concrete_fields if not getattr(f, "generated", False) and not f.primary_key]
-    for model_field in fields:
-        if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
-            for obj in objects:
-                if getattr(obj, model_field.attname) is None:
-                    setattr(obj, model_field.attname, timezone.now())
-    table = model._meta.db_table
-    # The row-level history trigger is skipped for the COPY and the same event rows are written
-    # set-wise right after (one INSERT … SELECT per batch and table): per-row trigger calls made
-    # each batch slower than the one before inside the import's single transaction.
+def _run_ahead(batches: Iterator[_Batch], depth: int = 2) -> Iterator[_Batch]:
+    """Iterate `batches` in a thread of its own, up to `depth` batches ahead of the caller.
+
+    Reading, checking and resolving rows is Python work; writing is mostly PostgreSQL's. With
+    the resolving in a thread (its own database connection: it reads what was committed before
+    the import) the writes of one batch overlap the resolving of the next. An exception in the
+    thread is raised here; when the caller stops early (cancel, failure) the thread stops too."""
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(_END)
+        except BaseException as error:  # noqa: B036 — handed to the caller, raised there
+            put(error)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    thread = threading.Thread(target=produce, name="census-resolve", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _next_ids(*wanted: tuple) -> list[list[int]]:
+    """For each (model, count), `count` ids drawn from the table's sequence, in one statement.
+    Sequences are not transactional: a connection other than the writing one may draw them."""
+    selects, params = [], []
+    for model, count in wanted:
+        selects.append("(SELECT coalesce(array_agg(nextval(%s::regclass)), '{}') FROM generate_series(1, %s))")
+        params += [_sequence(model._meta.db_table), count]
+    return list(_fetch(f"SELECT {', '.join(selects)}", params)[0])
+
+
+@functools.cache
+def _sequence(table: str) -> str:
+    return _fetch("SELECT pg_get_serial_sequence(%s, 'id')", [table])[0][0]
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _copy_insert(table: _CopyTable, rows: list[tuple]) -> None:
+    """INSERT rows (ids drawn already) with COPY, and their history.
+
+    The row-level history trigger is skipped for the COPY and the same event rows are written
+    set-wise right after (one INSERT … SELECT per batch and table): per-row trigger calls made
+    each batch slower than the one before inside the import's single transaction."""
+    model = table.model
     with connection.cursor() as cursor, pgtrigger.ignore(f"{model._meta.label}:insert_insert"):
-        # A CTE, not a bare SELECT: pghistory's query wrapper then sets its (transaction-local)
-        # context variables on this statement, which the COPY's row triggers read next.
-        cursor.execute(f"WITH ids AS (SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id "
-                       f"FROM generate_series(1, %s)) SELECT id FROM ids", [len(objects)])
-        for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
-            obj.pk = pk
-        columns = ", ".join(['"id"', *(f'"{f.column}"' for f in fields)])
-        attnames = [f.attname for f in fields]
-        files = {f.attname for f in fields if isinstance(f, FileField)}  # FieldFile → its stored name
-        with cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
-            for obj in objects:
-                copy.write_row([obj.pk, *((getattr(obj, name).name or "") if name in files else getattr(obj, name)
-                                          for name in attnames)])
-    _record_inserts(model, [obj.pk for obj in objects])
+        # Through Django's cursor first: pghistory's and pgtrigger's wrappers set their
+        # (transaction-local) variables on this statement, which the COPY's row triggers read
+        # next (a CTE: pghistory leaves a bare SELECT alone).
+        cursor.execute("WITH ready AS (SELECT 1) SELECT * FROM ready")
+        with cursor.cursor.copy(f'COPY "{model._meta.db_table}" ({table.columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    _record_inserts(model, [row[0] for row in rows])
 
 
 def _record_inserts(model, ids: list[int]) -> None:
@@ -457,7 +609,4 @@ def _record_inserts(model, ids: list[int]) -> None:
             f'FROM "{model._meta.db_table}" t WHERE t."id" = ANY(%s) ORDER BY t."id"',
             ["insert", ids])
 
-
-def _pk(ref) -> int:
-    return ref if isinstance(ref, int) else ref.pk
 

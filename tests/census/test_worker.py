@@ -71,7 +71,7 @@ def test_a_real_worker_runs_the_import_from_the_database_queue(world, tmp_path, 
     rows = [person("李家湾村", f"老人{i}", guardian="张建华", guardian_phone="13900002222") for i in range(6)]
     job = confirmed_import(world, tmp_path, rows)
     assert CensusImport.objects.get(pk=job.pk).status == "queued"
-    worker = start_worker(tmp_path, CENSUS_BATCH_ROWS="2")
+    worker = start_worker(tmp_path, CENSUS_BATCH_ROWS="2", CENSUS_PARALLEL_BYTES="0")
     try:
         assert wait_for(lambda: CensusImport.objects.get(pk=job.pk).status == "done"), (tmp_path / "worker.log").read_text()
     finally:
@@ -93,7 +93,8 @@ def test_killing_the_worker_mid_import_leaves_the_register_unchanged(world, tmp_
     rows += [person("李家湾村", f"新人{i}", guardian=f"赡养人{i}") for i in range(9)]
     before = snapshot()
     job = confirmed_import(world, tmp_path, rows)
-    worker = start_worker(tmp_path, CENSUS_BATCH_ROWS="3", CENSUS_TEST_PAUSE_AFTER_BATCHES="2")
+    worker = start_worker(tmp_path, CENSUS_BATCH_ROWS="3", CENSUS_TEST_PAUSE_AFTER_BATCHES="2",
+                          CENSUS_PARALLEL_BYTES="0")
     try:
         # The worker has written two batches (inside its open transaction) and reported progress.
         assert wait_for(lambda: CensusImport.objects.get(pk=job.pk).rows_processed >= 6), (
