@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+import pghistory
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +55,12 @@ INSTALLED_APPS = [
     "axes",
     "import_export",
 ]
+
+# History rows are read by the object they track (history_of), never by the foreign keys they
+# copy: indexes on those copies only slowed every write (a county census writes 800,000).
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
