@@ -9,7 +9,9 @@ numbers as date/datetime, '' for empty cells, rows padded to the sheet width, ro
 first used column first), so the engine cannot tell the two apart; tests compare them.
 
 Safety: the package has already passed reader._check_xlsx_package (entry count, inflated size,
-cell extents). expat here refuses any DTD (`<!DOCTYPE`/entity declarations), like defusedxml.
+cell extents). expat here refuses any DTD (`<!DOCTYPE`/entity declarations), like defusedxml;
+the regex fast path looks for one in the part of the sheet it skips, and insists on the closing
+`</worksheet>`, so a sheet cut short is an error rather than fewer rows.
 """
 
 from __future__ import annotations
@@ -211,18 +213,23 @@ class StreamingSheet:
                     continue
                 if not started:
                     first = pending.find(b"<row")
+                    if b"<!DOCTYPE" in (pending[:first] if first >= 0 else pending):
+                        raise UnsafeXML("DTD")  # the head is skipped below, so expat never sees it
                     if first < 0:
+                        _check_ending(pending)
                         return
                     pending = pending[first:]
                     cut = pending.rfind(b"</row>")
                     started = True
                 if cut < 0:
+                    _check_ending(pending)
                     return
                 segment, pending = pending[: cut + 6], pending[cut + 6 :]
                 for number, cells in self._segment_rows(segment, last_row):
                     last_row = number
                     yield number, cells
                 if not chunk:
+                    _check_ending(pending)
                     return
 
     def _segment_rows(self, segment: bytes, last_row: int) -> Iterator[tuple[int, list]]:
@@ -361,6 +368,14 @@ _CELL_RE = re.compile(
     rb'<c r="([A-Z]{1,3})(\d+)"(?: s="(\d+)")?(?: t="(\w+)")?(?: s="\d+")?\s*(?:/>|>(?:<v>([^<]*)</v>)?</c>)'
 )
 _COLUMN_CACHE: dict[bytes, int] = {}
+
+
+def _check_ending(rest: bytes) -> None:
+    """The fast path only cuts the XML at `</row>`, so a sheet part cut short (an upload truncated
+    and zipped again, a writer that crashed) would lose its last rows without a word: the part must
+    end with the root element's closing tag, as expat would insist."""
+    if b"worksheet>" not in rest:
+        raise ValueError("the sheet XML ends before </worksheet>")
 
 
 def _as_list(cells: dict[int, object]) -> list:
