@@ -360,18 +360,19 @@ def _open_streaming(path: str | os.PathLike, sheet: str | None) -> Table | None:
 
     try:
         name, stream = open_streaming(path, sheet)
+        if stream is None:
+            return None
+        first_column, merged = stream.first_column, stream.merged
     except UnsafeXML:
         raise CensusFileError(f"文件内部结构异常，无法安全读取。{MSG_SAVE_AS_XLSX}") from None
     except DefusedXmlException:
         raise CensusFileError(f"文件内部结构异常，无法安全读取。{MSG_SAVE_AS_XLSX}") from None
     except Exception:
         return None
-    if stream is None:
-        return None
     rows = _guarded_stream(stream.rows())
-    return Table(sheet_name=name, merged_ranges=[(r0, c0 - stream.first_column, r1, c1 - stream.first_column)
-                                                 for r0, c0, r1, c1 in stream.merged if c1 >= stream.first_column],
-                 first_column=stream.first_column, _rows=rows, _workbook=stream)
+    return Table(sheet_name=name, merged_ranges=[(r0, c0 - first_column, r1, c1 - first_column)
+                                                 for r0, c0, r1, c1 in merged if c1 >= first_column],
+                 first_column=first_column, _rows=rows, _workbook=stream)
 
 
 def _guarded_stream(rows: Iterator[list]) -> Iterator[list]:

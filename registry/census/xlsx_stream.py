@@ -21,6 +21,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
+from functools import cached_property
 from xml.parsers import expat
 
 from defusedxml import ElementTree as SafeET
@@ -140,36 +141,44 @@ def _excel_date(serial: float, date1904: bool):
 
 
 class StreamingSheet:
-    """One worksheet of an .xlsx, read as a stream: `merged`, `first_column`, `rows()`."""
+    """One worksheet of an .xlsx, read as a stream: `merged`, `first_column`, `rows()`.
+
+    Each is read when first asked for. Planning the header needs only the merged ranges and the
+    first column; the shared strings (862,000 of them in a county census: a second and tens of
+    MB) are needed only by rows(), so a process that never iterates never loads them.
+    """
 
     def __init__(self, path, sheet_part: str, strings_part: str | None, date1904: bool):
+        self.path = path
         self.archive = zipfile.ZipFile(path)
         self.part = sheet_part
+        self.strings_part = strings_part
         self.date1904 = date1904
         self.date_styles = _date_styles(self.archive)
-        self.strings = _shared_strings(self.archive, strings_part)
-        self.merged, self.first_column, self.width = self._prescan()
+        self.strings: list[str] = []  # loaded by rows()
 
-    def _prescan(self):
-        """Merged ranges and the used width: they sit after / before the cell data in the XML."""
+    @cached_property
+    def first_column(self) -> int:
+        """The first used column, from `<dimension ref="B1:…">` at the top of the sheet (else 0)."""
+        with self.archive.open(self.part) as stream:
+            found = _DIMENSION_RE.search(stream.read(4 * _CHUNK))
+        return column_index(found.group(1).decode()) if found else 0
+
+    @cached_property
+    def merged(self) -> list[tuple[int, int, int, int]]:
+        """Merged ranges, 0-based (first_row, first_col, last_row, last_col) in sheet columns. They
+        follow the cell data in the XML, so the whole part is inflated (no parsing: a regex)."""
         merged = []
-        first_column, last_column = None, 0
         tail = b""
         with self.archive.open(self.part) as stream:
-            head = True
             while chunk := stream.read(4 * _CHUNK):
                 window = tail + chunk
-                if head:
-                    found = _DIMENSION_RE.search(window)
-                    if found:
-                        first_column = column_index(found.group(1).decode())
-                    head = False
                 if b"mergeCell" in window:
                     for c0, r0, c1, r1 in _MERGE_RE.findall(window):
                         c1, r1 = c1 or c0, r1 or r0
                         merged.append((int(r0) - 1, column_index(c0.decode()), int(r1) - 1, column_index(c1.decode())))
                 tail = window[-200:]
-        return sorted(set(merged)), first_column or 0, last_column
+        return sorted(set(merged))
 
     def close(self) -> None:
         self.archive.close()
@@ -182,6 +191,7 @@ class StreamingSheet:
         in C; any chunk holding something else (inline strings, formulas, prefixed elements,
         cells without a reference) is parsed by expat instead.
         """
+        self.strings = _shared_strings(self.archive, self.strings_part)
         emitted = 0
         for number, cells in self._numbered_rows():
             while emitted < number - 1:  # rows with no <row> element, or no cells, are empty
