@@ -8,6 +8,10 @@ are held in memory. It produces the same values calamine does (numbers as float,
 numbers as date/datetime, '' for empty cells, rows padded to the sheet width, row 1 first, the
 first used column first), so the engine cannot tell the two apart; tests compare them.
 
+The import runs the row parsing in a child process (ChildReader: this file run as a script, the
+standard library and defusedxml only), so that it takes the machine's other core while the
+import's own process validates and writes rows; the rows come back pickled through a pipe.
+
 Safety: the package has already passed reader._check_xlsx_package (entry count, inflated size,
 cell extents). expat here refuses any DTD (`<!DOCTYPE`/entity declarations), like defusedxml;
 the regex fast path looks for one in the part of the sheet it skips, and insists on the closing
@@ -17,13 +21,19 @@ the regex fast path looks for one in the part of the sheet it skips, and insists
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pickle
 import posixpath
 import re
+import signal
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from functools import cached_property
 from xml.parsers import expat
 
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -145,7 +155,7 @@ class StreamingSheet:
 
     Each is read when first asked for. Planning the header needs only the merged ranges and the
     first column; the shared strings (862,000 of them in a county census: a second and tens of
-    MB) are needed only by rows(), so a process that never iterates never loads them.
+    MB) are needed only by rows(), which the import runs in a child process (ChildReader).
     """
 
     def __init__(self, path, sheet_part: str, strings_part: str | None, date1904: bool):
@@ -427,3 +437,112 @@ def open_streaming(path, wanted: str | None):
             return None, None
         return name, StreamingSheet(path, part, strings_part, date1904)
     return None, None
+
+
+# --- Reading in a child process --------------------------------------------------------------
+
+_BATCH_ROWS = 1000  # rows per pickled message: pickling then costs little per row
+_CELL_CLASSES = frozenset({("datetime", "date"), ("datetime", "datetime")})
+
+
+class SheetDamaged(ValueError):
+    """The child could not read the sheet (bad XML, a shared-string index past the table, …)."""
+
+
+class ReaderExited(RuntimeError):
+    """The child ended without its end marker: killed, crashed, out of memory."""
+
+
+class _RowUnpickler(pickle.Unpickler):
+    """Cells are str, float, bool, date or datetime: refuse any other class, whatever comes down
+    the pipe (the child parses hostile files; the import process should not trust it blindly)."""
+
+    def find_class(self, module, name):
+        if (module, name) not in _CELL_CLASSES:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a cell value")
+        return super().find_class(module, name)
+
+
+class ChildReader:
+    """A sheet's rows, parsed by a child process on another core: `rows()`, `close()`.
+
+    The child gets the parts to read on its command line, loads the shared strings, and sends
+    the rows back as pickled batches, then an end marker. A problem with the file comes as a
+    tagged message and is raised here as UnsafeXML or SheetDamaged, as reading in-process would;
+    a child that dies before its end marker raises ReaderExited, so its death neither leaves the
+    import waiting nor passes for the end of the table. If this process is killed, the child's
+    next write fails (the pipe has no reader left) and it exits quietly.
+    """
+
+    def __init__(self, sheet: StreamingSheet):
+        # -P keeps this file's folder off sys.path, so that no module of the app there can ever
+        # shadow a standard one of the same name.
+        command = [sys.executable, "-P", os.path.abspath(__file__), os.fspath(sheet.path), sheet.part,
+                   sheet.strings_part or "", "1904" if sheet.date1904 else "1900"]
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+
+    def rows(self) -> Iterator[list]:
+        """The rows as StreamingSheet.rows() gives them; the child is reaped at the end."""
+        try:
+            while True:
+                try:
+                    kind, payload = _RowUnpickler(self.process.stdout).load()
+                except (EOFError, pickle.UnpicklingError):
+                    raise ReaderExited("the reader process ended without its end marker") from None
+                if kind == "rows":
+                    yield from payload
+                elif kind == "end":
+                    self.process.wait()  # it exits right after the marker
+                    return
+                elif kind == "unsafe":
+                    raise UnsafeXML(payload)
+                else:
+                    raise SheetDamaged(payload)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the child if it is still reading (the import stopped at a notes row, or was
+        cancelled), reap it and close the pipe. Safe to call more than once."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.stdout.close()
+        self.process.wait()
+
+
+def _serve(path: str, part: str, strings_part: str, calendar: str) -> None:
+    """The child's side: ("rows", [row, …]) messages pickled on stdout, then ("end", None); a
+    problem with the file as ("unsafe", …) or ("damaged", …) rather than a traceback on stderr."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C at a terminal is for the import, which closes us
+    out = sys.stdout.buffer
+
+    def send(message) -> None:
+        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
+    try:
+        try:
+            sheet = StreamingSheet(path, part, strings_part or None, calendar == "1904")
+            batch = []
+            for row in sheet.rows():
+                batch.append(row)
+                if len(batch) == _BATCH_ROWS:
+                    send(("rows", batch))
+                    batch = []
+            if batch:
+                send(("rows", batch))
+            send(("end", None))
+        except BrokenPipeError:
+            raise
+        except (UnsafeXML, DefusedXmlException) as error:
+            send(("unsafe", f"{type(error).__name__}: {error}"))
+        except (expat.ExpatError, zipfile.BadZipFile, EOFError, OSError, ValueError, IndexError, KeyError) as error:
+            send(("damaged", f"{type(error).__name__}: {error}"))
+    except BrokenPipeError:
+        # No reader left: the table was closed early, or the import process was killed. Nobody to
+        # tell; stdout goes to /dev/null so that the exit does not complain about the pipe either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+
+
+if __name__ == "__main__":
+    _serve(*sys.argv[1:])
