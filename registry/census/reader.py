@@ -112,7 +112,8 @@ class Table:
         return rows
 
     def close(self) -> None:
-        """Release the workbook (calamine keeps the whole sheet in memory until then)."""
+        """Release the workbook (calamine keeps the whole sheet in memory until then), or stop and
+        reap the streaming reader's child process if it is still reading."""
         self._rows = None
         workbook, self._workbook = self._workbook, None
         if workbook is not None:
@@ -355,28 +356,46 @@ def _open_workbook(path: str | os.PathLike, sheet: str | None) -> Table:
 
 def _open_streaming(path: str | os.PathLike, sheet: str | None) -> Table | None:
     """The sheet through the streaming reader; None to fall back to calamine (which then gives
-    the precise message for odd packages: missing parts, hidden sheets, unknown sheet name)."""
-    from .xlsx_stream import UnsafeXML, open_streaming
+    the precise message for odd packages: missing parts, hidden sheets, unknown sheet name).
+
+    The rows are parsed by a child process (xlsx_stream.ChildReader), on the other core; this
+    process only reads the merged ranges and the first column, which planning the header needs.
+    """
+    from .xlsx_stream import ChildReader, UnsafeXML, open_streaming
 
     try:
         name, stream = open_streaming(path, sheet)
-    except UnsafeXML:
-        raise CensusFileError(f"文件内部结构异常，无法安全读取。{MSG_SAVE_AS_XLSX}") from None
-    except DefusedXmlException:
+    except (UnsafeXML, DefusedXmlException):
         raise CensusFileError(f"文件内部结构异常，无法安全读取。{MSG_SAVE_AS_XLSX}") from None
     except Exception:
         return None
     if stream is None:
         return None
-    rows = _guarded_stream(stream.rows())
-    return Table(sheet_name=name, merged_ranges=[(r0, c0 - stream.first_column, r1, c1 - stream.first_column)
-                                                 for r0, c0, r1, c1 in stream.merged if c1 >= stream.first_column],
-                 first_column=stream.first_column, _rows=rows, _workbook=stream)
+    try:
+        child = ChildReader(stream)  # first, so that it parses while this process scans for merges
+    except OSError:  # no process to be had (memory, process limit): read the rows here instead
+        child = None
+    try:
+        first_column, merged = stream.first_column, stream.merged
+    except Exception:
+        if child is not None:
+            child.close()
+        stream.close()
+        return None
+    if child is None:
+        rows, reading = stream.rows(), stream
+    else:
+        stream.close()
+        rows, reading = child.rows(), child
+    return Table(sheet_name=name, merged_ranges=[(r0, c0 - first_column, r1, c1 - first_column)
+                                                 for r0, c0, r1, c1 in merged if c1 >= first_column],
+                 first_column=first_column, _rows=_guarded_stream(rows), _workbook=reading)
 
 
 def _guarded_stream(rows: Iterator[list]) -> Iterator[list]:
-    """Streaming-reader failures as CensusFileError (a damaged sheet part, bad XML, a DTD)."""
-    from .xlsx_stream import UnsafeXML
+    """Streaming-reader failures as CensusFileError (a damaged sheet part, bad XML, a DTD, the
+    reader process gone)."""
+    from .xlsx_stream import ReaderExited, UnsafeXML
 
     try:
         yield from rows
@@ -386,6 +405,8 @@ def _guarded_stream(rows: Iterator[list]) -> Iterator[list]:
         raise CensusFileError(
             "读取表格内容时出错，文件可能已损坏。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
         ) from None
+    except ReaderExited:
+        raise CensusFileError("读取表格时后台读取进程意外退出，请重试；如仍失败请联系管理员") from None
 
 
 def _choose_sheet(workbook: python_calamine.CalamineWorkbook, wanted: str | None) -> str:

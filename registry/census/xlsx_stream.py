@@ -8,19 +8,34 @@ are held in memory. It produces the same values calamine does (numbers as float,
 numbers as date/datetime, '' for empty cells, rows padded to the sheet width, row 1 first, the
 first used column first), so the engine cannot tell the two apart; tests compare them.
 
+The import runs the row parsing in a child process (ChildReader: this file run as a script, the
+standard library and defusedxml only), so that it takes the machine's other core while the
+import's own process validates and writes rows; the rows come back pickled through a pipe.
+
 Safety: the package has already passed reader._check_xlsx_package (entry count, inflated size,
-cell extents). expat here refuses any DTD (`<!DOCTYPE`/entity declarations), like defusedxml.
+cell extents). expat here refuses any DTD (`<!DOCTYPE`/entity declarations), like defusedxml;
+the regex fast path looks for one in the part of the sheet it skips, and insists on the closing
+`</worksheet>`, so a sheet cut short is an error rather than fewer rows.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
+import os
+import pickle
 import posixpath
 import re
+import signal
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
+from functools import cached_property
 from xml.parsers import expat
 
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -138,36 +153,44 @@ def _excel_date(serial: float, date1904: bool):
 
 
 class StreamingSheet:
-    """One worksheet of an .xlsx, read as a stream: `merged`, `first_column`, `rows()`."""
+    """One worksheet of an .xlsx, read as a stream: `merged`, `first_column`, `rows()`.
+
+    Each is read when first asked for. Planning the header needs only the merged ranges and the
+    first column; the shared strings (862,000 of them in a county census: a second and tens of
+    MB) are needed only by rows(), which the import runs in a child process (ChildReader).
+    """
 
     def __init__(self, path, sheet_part: str, strings_part: str | None, date1904: bool):
+        self.path = path
         self.archive = zipfile.ZipFile(path)
         self.part = sheet_part
+        self.strings_part = strings_part
         self.date1904 = date1904
         self.date_styles = _date_styles(self.archive)
-        self.strings = _shared_strings(self.archive, strings_part)
-        self.merged, self.first_column, self.width = self._prescan()
+        self.strings: list[str] = []  # loaded by rows()
 
-    def _prescan(self):
-        """Merged ranges and the used width: they sit after / before the cell data in the XML."""
+    @cached_property
+    def first_column(self) -> int:
+        """The first used column, from `<dimension ref="B1:…">` at the top of the sheet (else 0)."""
+        with self.archive.open(self.part) as stream:
+            found = _DIMENSION_RE.search(stream.read(4 * _CHUNK))
+        return column_index(found.group(1).decode()) if found else 0
+
+    @cached_property
+    def merged(self) -> list[tuple[int, int, int, int]]:
+        """Merged ranges, 0-based (first_row, first_col, last_row, last_col) in sheet columns. They
+        follow the cell data in the XML, so the whole part is inflated (no parsing: a regex)."""
         merged = []
-        first_column, last_column = None, 0
         tail = b""
         with self.archive.open(self.part) as stream:
-            head = True
             while chunk := stream.read(4 * _CHUNK):
                 window = tail + chunk
-                if head:
-                    found = _DIMENSION_RE.search(window)
-                    if found:
-                        first_column = column_index(found.group(1).decode())
-                    head = False
                 if b"mergeCell" in window:
                     for c0, r0, c1, r1 in _MERGE_RE.findall(window):
                         c1, r1 = c1 or c0, r1 or r0
                         merged.append((int(r0) - 1, column_index(c0.decode()), int(r1) - 1, column_index(c1.decode())))
                 tail = window[-200:]
-        return sorted(set(merged)), first_column or 0, last_column
+        return sorted(set(merged))
 
     def close(self) -> None:
         self.archive.close()
@@ -180,6 +203,7 @@ class StreamingSheet:
         in C; any chunk holding something else (inline strings, formulas, prefixed elements,
         cells without a reference) is parsed by expat instead.
         """
+        self.strings = _shared_strings(self.archive, self.strings_part)
         emitted = 0
         for number, cells in self._numbered_rows():
             while emitted < number - 1:  # rows with no <row> element, or no cells, are empty
@@ -211,18 +235,23 @@ class StreamingSheet:
                     continue
                 if not started:
                     first = pending.find(b"<row")
+                    if b"<!DOCTYPE" in (pending[:first] if first >= 0 else pending):
+                        raise UnsafeXML("DTD")  # the head is skipped below, so expat never sees it
                     if first < 0:
+                        _check_ending(pending)
                         return
                     pending = pending[first:]
                     cut = pending.rfind(b"</row>")
                     started = True
                 if cut < 0:
+                    _check_ending(pending)
                     return
                 segment, pending = pending[: cut + 6], pending[cut + 6 :]
                 for number, cells in self._segment_rows(segment, last_row):
                     last_row = number
                     yield number, cells
                 if not chunk:
+                    _check_ending(pending)
                     return
 
     def _segment_rows(self, segment: bytes, last_row: int) -> Iterator[tuple[int, list]]:
@@ -363,6 +392,14 @@ _CELL_RE = re.compile(
 _COLUMN_CACHE: dict[bytes, int] = {}
 
 
+def _check_ending(rest: bytes) -> None:
+    """The fast path only cuts the XML at `</row>`, so a sheet part cut short (an upload truncated
+    and zipped again, a writer that crashed) would lose its last rows without a word: the part must
+    end with the root element's closing tag, as expat would insist."""
+    if b"worksheet>" not in rest:
+        raise ValueError("the sheet XML ends before </worksheet>")
+
+
 def _as_list(cells: dict[int, object]) -> list:
     row = [""] * (max(cells) + 1)
     for index, value in cells.items():
@@ -402,3 +439,117 @@ def open_streaming(path, wanted: str | None):
             return None, None
         return name, StreamingSheet(path, part, strings_part, date1904)
     return None, None
+
+
+# --- Reading in a child process --------------------------------------------------------------
+
+_BATCH_ROWS = 1000  # rows per pickled message: pickling then costs little per row
+_CELL_CLASSES = frozenset({("datetime", "date"), ("datetime", "datetime")})
+
+
+class SheetDamaged(ValueError):
+    """The child could not read the sheet (bad XML, a shared-string index past the table, …)."""
+
+
+class ReaderExited(RuntimeError):
+    """The child ended without its end marker: killed, crashed, out of memory."""
+
+
+class _RowUnpickler(pickle.Unpickler):
+    """Cells are str, float, bool, date or datetime: refuse any other class, whatever comes down
+    the pipe (the child parses hostile files; the import process should not trust it blindly)."""
+
+    def find_class(self, module, name):
+        if (module, name) not in _CELL_CLASSES:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a cell value")
+        return super().find_class(module, name)
+
+
+class ChildReader:
+    """A sheet's rows, parsed by a child process on another core: `rows()`, `close()`.
+
+    The child gets the parts to read on its command line, loads the shared strings, and sends
+    the rows back as pickled batches, then an end marker. A problem with the file comes as a
+    tagged message and is raised here as UnsafeXML or SheetDamaged, as reading in-process would;
+    a child that dies before its end marker raises ReaderExited, so its death neither leaves the
+    import waiting nor passes for the end of the table. If this process is killed, the child's
+    next write fails (the pipe has no reader left) and it exits quietly.
+    """
+
+    def __init__(self, sheet: StreamingSheet):
+        # -P keeps this file's folder off sys.path, so that no module of the app there can ever
+        # shadow a standard one of the same name.
+        command = [sys.executable, "-P", os.path.abspath(__file__), os.fspath(sheet.path), sheet.part,
+                   sheet.strings_part or "", "1904" if sheet.date1904 else "1900"]
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        # Room for a few batches (a pipe holds 64 KB, a batch ~250 KB): the child parses on while
+        # this process is busy with the rows it has, instead of waiting for each read (≈15% of the
+        # wall time of a county census). Linux only; without it the rows come all the same.
+        with contextlib.suppress(OSError, AttributeError):
+            fcntl.fcntl(self.process.stdout, fcntl.F_SETPIPE_SZ, 1024 * 1024)
+
+    def rows(self) -> Iterator[list]:
+        """The rows as StreamingSheet.rows() gives them; the child is reaped at the end."""
+        try:
+            while True:
+                try:
+                    kind, payload = _RowUnpickler(self.process.stdout).load()
+                except (EOFError, pickle.UnpicklingError):
+                    raise ReaderExited("the reader process ended without its end marker") from None
+                if kind == "rows":
+                    yield from payload
+                elif kind == "end":
+                    self.process.wait()  # it exits right after the marker
+                    return
+                elif kind == "unsafe":
+                    raise UnsafeXML(payload)
+                else:
+                    raise SheetDamaged(payload)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the child if it is still reading (the import stopped at a notes row, or was
+        cancelled), reap it and close the pipe. Safe to call more than once."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.stdout.close()
+        self.process.wait()
+
+
+def _serve(path: str, part: str, strings_part: str, calendar: str) -> None:
+    """The child's side: ("rows", [row, …]) messages pickled on stdout, then ("end", None); a
+    problem with the file as ("unsafe", …) or ("damaged", …) rather than a traceback on stderr."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C at a terminal is for the import, which closes us
+    out = sys.stdout.buffer
+
+    def send(message) -> None:
+        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
+    try:
+        try:
+            sheet = StreamingSheet(path, part, strings_part or None, calendar == "1904")
+            batch = []
+            for row in sheet.rows():
+                batch.append(row)
+                if len(batch) == _BATCH_ROWS:
+                    send(("rows", batch))
+                    batch = []
+            if batch:
+                send(("rows", batch))
+            send(("end", None))
+        except BrokenPipeError:
+            raise
+        except (UnsafeXML, DefusedXmlException) as error:
+            send(("unsafe", f"{type(error).__name__}: {error}"))
+        except (expat.ExpatError, zipfile.BadZipFile, EOFError, OSError, ValueError, IndexError, KeyError) as error:
+            send(("damaged", f"{type(error).__name__}: {error}"))
+    except BrokenPipeError:
+        # No reader left: the table was closed early, or the import process was killed. Nobody to
+        # tell; stdout goes to /dev/null so that the exit does not complain about the pipe either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+
+
+if __name__ == "__main__":
+    _serve(*sys.argv[1:])

@@ -1,11 +1,21 @@
-"""The streaming .xlsx reader gives exactly what calamine gives, on every kind of workbook."""
+"""The streaming .xlsx reader gives exactly what calamine gives, on every kind of workbook; its
+child process never outlives the table nor leaves the import waiting."""
 
+import contextlib
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
-from registry.census import reader
+from bench.make_census_workbook import write_census_workbook
+from registry.census import reader, xlsx_stream
 from tests.census.helpers import person, write_workbook
 
 
@@ -59,5 +69,198 @@ def test_big_files_use_the_streaming_reader(tmp_path, monkeypatch, name):
     path = write_workbook(tmp_path / name, [person()])
     monkeypatch.setattr(reader, "STREAM_XLSX_BYTES", 0)
     table = reader.read_table(path, filename=name)
-    assert table._workbook.__class__.__name__ == "StreamingSheet"
+    assert table._workbook.__class__.__name__ == "ChildReader"
     table.close()
+
+
+MSG_UNSAFE = "文件内部结构异常，无法安全读取"
+MSG_DAMAGED = "读取表格内容时出错，文件可能已损坏"
+SHEET_PART = "xl/worksheets/sheet1.xml"
+
+
+@pytest.fixture
+def census_workbook(tmp_path):
+    """A generated census with shared strings, a two-row merged header and a notes footer, as
+    Excel writes them: the reader's fast path, unlike openpyxl's inline strings above."""
+    path = tmp_path / "census.xlsx"
+    write_census_workbook(path, 60, seed=3, today=dt.date(2026, 6, 1))
+    return path
+
+
+def with_part(path, part, change):
+    """A copy of the workbook at `path` with `part` replaced by change(its bytes), zipped again
+    (so the package itself is sound and only the XML inside is damaged)."""
+    out = path.with_name(f"changed-{path.name}")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            target.writestr(info.filename, change(data) if info.filename == part else data)
+    return out
+
+
+def read_all(path, monkeypatch):
+    monkeypatch.setattr(reader, "STREAM_XLSX_BYTES", 0)
+    with reader.read_table(path, filename="x.xlsx") as table:
+        return rows_of(table)
+
+
+def test_streaming_matches_calamine_on_shared_strings(census_workbook):
+    first, second = both(census_workbook)
+    assert first == second
+    assert first[1]  # the grouped header's merges came through
+
+
+@pytest.mark.parametrize("cut", [40, 0], ids=["mid-row", "after-a-row"])
+def test_a_sheet_cut_short_is_refused_not_read_in_part(census_workbook, monkeypatch, cut):
+    damaged = with_part(census_workbook, SHEET_PART, lambda xml: xml[: xml.find(b'<row r="40"') + cut])
+    with pytest.raises(reader.CensusFileError, match=MSG_DAMAGED):
+        read_all(damaged, monkeypatch)
+
+
+@pytest.mark.parametrize("part", [SHEET_PART, "xl/sharedStrings.xml"])
+def test_a_dtd_is_refused(census_workbook, monkeypatch, part):
+    dtd = b'<!DOCTYPE x [<!ENTITY a "b">]>'
+    damaged = with_part(census_workbook, part, lambda xml: xml.replace(b"?>", b"?>" + dtd, 1))
+    with pytest.raises(reader.CensusFileError, match=MSG_UNSAFE):
+        read_all(damaged, monkeypatch)
+
+
+def test_a_shared_string_index_past_the_table_is_refused(census_workbook, monkeypatch):
+    damaged = with_part(census_workbook, SHEET_PART, lambda xml: xml.replace(b't="s"><v>5</v>', b't="s"><v>99999</v>', 1))
+    with pytest.raises(reader.CensusFileError, match=MSG_DAMAGED):
+        read_all(damaged, monkeypatch)
+
+
+def test_the_shared_strings_are_loaded_only_in_the_child(census_workbook, monkeypatch):
+    def not_here(*_args):
+        raise AssertionError("the import process loaded the shared strings")
+
+    monkeypatch.setattr(xlsx_stream, "_shared_strings", not_here)
+    calamine = reader._open_workbook(census_workbook, None)
+    with calamine, reader._open_streaming(census_workbook, None) as streaming:
+        assert isinstance(streaming._workbook, xlsx_stream.ChildReader)
+        assert rows_of(streaming) == rows_of(calamine)
+
+
+def test_without_a_child_process_the_rows_are_read_here(census_workbook, monkeypatch):
+    def no_process(*_args, **_kwargs):
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(xlsx_stream.subprocess, "Popen", no_process)
+    first, second = both(census_workbook)
+    assert first == second
+
+
+def test_a_problem_found_by_the_child_is_a_message_not_a_traceback(census_workbook, monkeypatch, capfd):
+    damaged = with_part(census_workbook, SHEET_PART, lambda xml: xml[: len(xml) // 2])
+    with pytest.raises(reader.CensusFileError, match=MSG_DAMAGED):
+        read_all(damaged, monkeypatch)
+    assert capfd.readouterr().err == ""
+
+
+def test_the_child_imports_neither_django_nor_the_registry(census_workbook):
+    """Run as a script it must start fast and stand alone: the standard library and defusedxml."""
+    script = xlsx_stream.__file__
+    arguments = [str(census_workbook), SHEET_PART, "xl/sharedStrings.xml", "1900"]
+    code = (f"import runpy, sys; sys.argv = {[script, *arguments]!r}; runpy.run_path({script!r}, run_name='__main__'); "
+            "print(' '.join(sys.modules), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-P", "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, check=True, timeout=60)
+    packages = {name.split(".")[0] for name in done.stderr.split()}
+    # Names starting with '_' are site's own start-up hooks (.pth files of the environment).
+    assert {name for name in packages - sys.stdlib_module_names if not name.startswith("_")} == {"defusedxml"}
+
+
+# --- The child's lifetime: 12,000 rows pickle to 2.7 MB, well past what the pipe holds (1 MB), so
+# after one row read the child is still at work (or blocked writing) however fast the machine.
+
+
+@pytest.fixture(scope="module")
+def long_census(tmp_path_factory):
+    path = tmp_path_factory.mktemp("long") / "long.xlsx"
+    write_census_workbook(path, 12_000, seed=5, today=dt.date(2026, 6, 1))
+    return path
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Fail instead of hanging."""
+    def expire(*_args):
+        raise TimeoutError(f"still waiting after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def wait_for(condition, seconds=20):
+    stop = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < stop, "gave up waiting"
+        time.sleep(0.02)
+
+
+def process_state(pid):
+    """'R', 'S', 'Z' … from /proc, or None once the process is gone (reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
+def open_long(path, monkeypatch):
+    monkeypatch.setattr(reader, "STREAM_XLSX_BYTES", 0)
+    table = reader.read_table(path, filename="x.xlsx")
+    rows = iter(table)
+    next(rows)
+    return table, rows, table._workbook.process
+
+
+def test_closing_a_table_early_stops_and_reaps_the_child(long_census, monkeypatch):
+    table, _rows, process = open_long(long_census, monkeypatch)
+    assert process.poll() is None
+    table.close()
+    assert process.returncode == -signal.SIGTERM  # it was still at work, and has been waited for
+    assert process_state(process.pid) is None  # no zombie
+    assert process.stdout.closed
+    table.close()
+
+
+def test_a_child_that_dies_is_an_error_not_a_hang_nor_fewer_rows(long_census, monkeypatch):
+    table, rows, process = open_long(long_census, monkeypatch)
+    process.send_signal(signal.SIGKILL)
+    with deadline(30), pytest.raises(reader.CensusFileError, match="后台读取进程意外退出"):
+        for _row in rows:
+            pass
+    assert process.returncode == -signal.SIGKILL
+    table.close()
+
+
+def test_the_child_exits_quietly_when_the_import_process_is_killed(long_census):
+    """Killed while the child is blocked writing to it: the write fails, the child exits, no traceback."""
+    script = (
+        "import sys, time\n"
+        "from registry.census import reader\n"
+        f"table = reader.read_table({str(long_census)!r}, filename='x.xlsx')\n"
+        "rows = iter(table)\n"
+        "next(rows)\n"
+        "print(table._workbook.process.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              cwd=Path(__file__).resolve().parents[2], env={**os.environ, "CENSUS_STREAM_XLSX_BYTES": "0"})
+    try:
+        child = int(parent.stdout.readline())
+        wait_for(lambda: "pipe_write" in Path(f"/proc/{child}/wchan").read_text())  # blocked writing
+    finally:
+        parent.kill()
+        parent.wait()
+    wait_for(lambda: process_state(child) in (None, "Z"))  # exited (reaped by init, or not yet)
+    with deadline(20):
+        assert parent.stderr.read() == b""  # the child shares it: read to the end once the child is gone
+    parent.stdout.close()
+    parent.stderr.close()
