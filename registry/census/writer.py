@@ -23,6 +23,7 @@ are found, and only the first few are kept for the preview.
 from __future__ import annotations
 
 import functools
+import io
 import os
 import threading
 import time
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from queue import Full, Queue
 
 import pgtrigger
+import psycopg
 from django.apps import apps
 from django.db import connection, connections
 from django.db.models import FileField
@@ -39,6 +41,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from psycopg.copy import FileWriter
 
 from eldercare.choices import AreaLevel
 from eldercare.models import Area
@@ -61,13 +64,13 @@ ELDER_FIELDS = (
     "family_doctor", "cadre", "surveyed_by", "surveyed_on", "notes",
 )
 _LOADED_FIELDS = ("id_number", "id", "village_id", *ELDER_FIELDS)
-_ELDERS_SQL = (f"SELECT {', '.join(_LOADED_FIELDS)} FROM {Elder._meta.db_table} WHERE id_number = ANY(%s)")
+_ELDERS_SQL = (f"SELECT {', '.join(_LOADED_FIELDS)} FROM {Elder._meta.db_table} WHERE id_number = ANY(%s::text[])")
 _LINK_KEYS = ("id", "elder_id", "relation", "is_primary", "guardian_id", "guardian__name", "guardian__phone",
               "guardian__whereabouts")
 _LINKS_SQL = (f"SELECT l.id, l.elder_id, l.relation, l.is_primary, l.guardian_id, g.name, g.phone, g.whereabouts "
               f"FROM {ElderGuardian._meta.db_table} l JOIN {Guardian._meta.db_table} g ON g.id = l.guardian_id "
-              f"WHERE l.elder_id = ANY(%s) ORDER BY l.is_primary DESC, l.id")  # the model's ordering
-_AGREEMENTS_SQL = f"SELECT elder_id, caregiver_name FROM {CareAgreement._meta.db_table} WHERE elder_id = ANY(%s)"
+              f"WHERE l.elder_id = ANY(%s::bigint[]) ORDER BY l.is_primary DESC, l.id")  # the model's ordering
+_AGREEMENTS_SQL = f"SELECT elder_id, caregiver_name FROM {CareAgreement._meta.db_table} WHERE elder_id = ANY(%s::bigint[])"
 
 
 @dataclass
@@ -144,6 +147,7 @@ class _Jurisdiction:
             key = nz.normalize_village(name)[0] or name
             self.by_name[key].append(code)
         self.town_names = towns
+        self._resolved: dict[tuple, tuple] = {}
 
     def in_scope(self, village_code: str) -> bool:
         return self.prefix is not None and village_code.startswith(self.prefix)
@@ -155,8 +159,13 @@ class _Jurisdiction:
 
     def resolve(self, values: dict) -> tuple[str | None, str | None]:
         """(village code, None) or (None, reason) for a row's village and town cells."""
-        village = values.get("village")
-        town = values.get("town")
+        key = (values.get("village"), values.get("town"))
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = self._resolve(*key)  # a few hundred distinct pairs per county
+        return found
+
+    def _resolve(self, village: str | None, town: str | None) -> tuple[str | None, str | None]:
         if village is None:
             return None, None  # already an error from the engine
         if village.isdigit() and len(village) == 12:
@@ -184,7 +193,7 @@ ProgressCallback = Callable[[int, "ImportOutcome"], None]
 @dataclass
 class _Batch:
     """One batch resolved against the register: its counts, its rejected rows, and (unless the
-    run is a dry run) the rows to write as plain tuples in COPY column order, ids included."""
+    run is a dry run) what to write: new rows as COPY data, ids included, and the updates."""
 
     rows: int = 0
     new: int = 0
@@ -192,13 +201,10 @@ class _Batch:
     unchanged: int = 0
     rejected: list = field(default_factory=list)  # CensusRow
     warned: list = field(default_factory=list)  # CensusRow with warnings
-    elders: list = field(default_factory=list)
+    inserts: list = field(default_factory=list)  # (model, ids, COPY text)
     elder_updates: list = field(default_factory=list)  # (current values dict, {field: new value})
-    guardians: list = field(default_factory=list)
     guardian_updates: dict = field(default_factory=dict)  # guardian id → {"phone": …, "whereabouts": …}
-    links: list = field(default_factory=list)
     link_updates: list = field(default_factory=list)  # (link id, relation)
-    agreements: list = field(default_factory=list)
 
 
 class _CopyTable:
@@ -212,9 +218,15 @@ class _CopyTable:
         self.columns = ", ".join(['"id"', *(f'"{f.column}"' for f in fields)])
         self.defaults = {f.attname: ("" if isinstance(f, FileField) else f.get_default()) for f in fields}
 
-    def row(self, pk: int, values: dict) -> tuple:
-        merged = {**self.defaults, **values}
-        return (pk, *map(merged.__getitem__, self.attnames))
+    def copy_data(self, ids: list[int], rows: Iterable[dict]) -> bytes:
+        """Rows in COPY text format, by psycopg's own (C) formatter writing to memory: the
+        resolving side pays for it, and the writing side sends one block per batch."""
+        buffer = io.BytesIO()
+        with connection.cursor() as cursor, psycopg.Copy(cursor.cursor, writer=FileWriter(buffer)) as copy:
+            for pk, values in zip(ids, rows, strict=True):
+                merged = {**self.defaults, **values}
+                copy.write_row((pk, *map(merged.__getitem__, self.attnames)))
+        return buffer.getvalue()
 
 
 class CensusWriter:
@@ -250,9 +262,14 @@ class CensusWriter:
             # resolving), not all at COMMIT: there they took seconds, alone, at the very end.
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        batches = self._batches(census)
+        # Three stages: checking rows (engine), resolving them against the register, writing.
+        # With `parallel` the first two run in threads of their own, a batch or two ahead.
+        chunks = self._chunks(census)
         if self.parallel:
-            batches = _run_ahead(batches)
+            chunks = _run_ahead(chunks, "census-check")
+        batches = self._resolved(chunks)
+        if self.parallel:
+            batches = _run_ahead(batches, "census-resolve")
         for count, batch in enumerate(batches, start=1):
             self._apply(batch, outcome, book)
             self._after_batch(outcome, count)
@@ -266,15 +283,22 @@ class CensusWriter:
         if self._pause_after and batches >= self._pause_after:
             time.sleep(600)
 
-    def _batches(self, census: CensusFile) -> Iterator[_Batch]:
-        batch: list[CensusRow] = []
+    def _chunks(self, census: CensusFile) -> Iterator[list[CensusRow]]:
+        chunk: list[CensusRow] = []
         for row in census.rows():
-            batch.append(row)
-            if len(batch) >= self.batch_rows:
-                yield self._resolve(batch)
-                batch = []
-        if batch:
-            yield self._resolve(batch)
+            chunk.append(row)
+            if len(chunk) >= self.batch_rows:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _resolved(self, chunks: Iterator[list[CensusRow]]) -> Iterator[_Batch]:
+        try:
+            for chunk in chunks:
+                yield self._resolve(chunk)
+        finally:
+            _close(chunks)
 
     # --- the caller's side: counts, preview, rejected-rows workbook, writes ----------------
 
@@ -298,11 +322,8 @@ class CensusWriter:
 
     def _write(self, batch: _Batch) -> None:
         """The batch's bulk statements (inside the caller's transaction)."""
-        tables = self.tables
-        for model, rows in ((Elder, batch.elders), (Guardian, batch.guardians), (ElderGuardian, batch.links),
-                            (CareAgreement, batch.agreements)):
-            if rows:
-                _copy_insert(tables[model], rows)
+        for model, ids, data in batch.inserts:
+            _copy_insert(self.tables[model], ids, data)
         if batch.elder_updates:
             by_fields: dict[frozenset, list[Elder]] = defaultdict(list)
             for current, changes in batch.elder_updates:
@@ -349,21 +370,23 @@ class CensusWriter:
         # Plain SQL with one array parameter: the ORM's IN (…2,000 placeholders…) costs more to
         # build than to run.
         existing = {row[0]: dict(zip(_LOADED_FIELDS, row, strict=True)) for row in _fetch(
-            _ELDERS_SQL, [[row.values["id_number"] for row, _ in accepted]])}
+            _ELDERS_SQL, [_array_literal(row.values["id_number"] for row, _ in accepted)])}
         in_scope_ids = [e["id"] for e in existing.values() if self.scope.in_scope(e["village_id"])]
         links: dict[int, list[dict]] = defaultdict(list)
         agreements: set[tuple[int, str]] = set()
         if in_scope_ids:
-            for row in _fetch(_LINKS_SQL, [in_scope_ids]):
+            ids = _array_literal(map(str, in_scope_ids))
+            for row in _fetch(_LINKS_SQL, [ids]):
                 link = dict(zip(_LINK_KEYS, row, strict=True))
                 links[link["elder_id"]].append(link)
-            agreements = set(_fetch(_AGREEMENTS_SQL, [in_scope_ids]))
+            agreements = set(_fetch(_AGREEMENTS_SQL, [ids]))
         known_guardians = self._known_guardians()
         settled = self._settled_guardians
 
         # New elders and guardians are referred to by -(position + 1) until their ids are drawn.
         new_elders: list[dict] = []
-        new_guardians: dict[tuple, int] = {}
+        new_guardians: list[dict] = []
+        guardian_refs: dict[tuple, int] = {}  # (village, name, phone) → ref, for guardians with a phone
         new_links: list[tuple] = []  # (elder ref, guardian ref, relation, is_primary)
         new_agreements: list[tuple] = []  # (elder ref, caregiver name, phone, filed on)
 
@@ -423,15 +446,13 @@ class CensusWriter:
                 used_guardians.add(key)
                 # Someone already registered in the village with this name and phone is that
                 # person; without a phone, a name alone does not say so (two 王秀英 in one village).
-                guardian_ref = known_guardians.get(key) if phone else None
+                guardian_ref = (known_guardians.get(key) or guardian_refs.get(key)) if phone else None
                 if guardian_ref is None:
-                    guardian_ref = new_guardians.get(key) if phone else None
-                    if guardian_ref is None:
-                        batch.guardians.append({"village_id": code, "name": name, "phone": phone,
-                                                "whereabouts": guardian.get("whereabouts", "")})
-                        guardian_ref = -len(batch.guardians)
-                        if phone:
-                            new_guardians[key] = guardian_ref
+                    new_guardians.append({"village_id": code, "name": name, "phone": phone,
+                                          "whereabouts": guardian.get("whereabouts", "")})
+                    guardian_ref = -len(new_guardians)
+                    if phone:
+                        guardian_refs[key] = guardian_ref
                 primary = slot == 0 and not has_primary
                 has_primary = has_primary or primary
                 new_links.append((elder_ref, guardian_ref, guardian.get("relation") or "other_kin", primary))
@@ -454,17 +475,16 @@ class CensusWriter:
                 batch.unchanged += 1
 
         if self.dry_run:
-            batch.guardians = []
-            for key in new_guardians:
-                known_guardians.setdefault(key, 0)  # no ids in a dry run: later rows link, as they would
+            for key in guardian_refs:
+                known_guardians[key] = -1  # no ids in a dry run: later rows link to it, as they would
             return batch
-        self._build_rows(batch, new_elders, new_guardians, new_links, new_agreements, known_guardians)
+        self._build_inserts(batch, new_elders, new_guardians, guardian_refs, new_links, new_agreements)
         return batch
 
-    def _build_rows(self, batch, new_elders, new_guardians, new_links, new_agreements, known_guardians) -> None:
-        """Draw the ids of the new rows and turn them into COPY rows."""
+    def _build_inserts(self, batch, new_elders, new_guardians, guardian_refs, new_links, new_agreements) -> None:
+        """Draw the ids of the new rows and turn them into COPY data."""
         elder_ids, guardian_ids, link_ids, agreement_ids = _next_ids(
-            (Elder, len(new_elders)), (Guardian, len(batch.guardians)), (ElderGuardian, len(new_links)),
+            (Elder, len(new_elders)), (Guardian, len(new_guardians)), (ElderGuardian, len(new_links)),
             (CareAgreement, len(new_agreements)))
 
         def elder(ref):
@@ -473,26 +493,22 @@ class CensusWriter:
         def guardian(ref):
             return ref if ref > 0 else guardian_ids[-ref - 1]
 
-        tables, now, job = self.tables, self.now, self.job_id
-        batch.elders = [
-            tables[Elder].row(pk, {**values, "name_initials": name_initials(values["name"]), "source_import_id": job,
-                                   "created_at": now, "updated_at": now})
-            for pk, values in zip(elder_ids, new_elders, strict=True)
-        ]
-        batch.guardians = [tables[Guardian].row(pk, {**values, "created_at": now})
-                           for pk, values in zip(guardian_ids, batch.guardians, strict=True)]
-        for key, ref in new_guardians.items():
-            known_guardians.setdefault(key, guardian(ref))
-        batch.links = [
-            tables[ElderGuardian].row(pk, {"elder_id": elder(e), "guardian_id": guardian(g), "relation": relation,
-                                           "is_primary": primary})
-            for pk, (e, g, relation, primary) in zip(link_ids, new_links, strict=True)
-        ]
-        batch.agreements = [
-            tables[CareAgreement].row(pk, {"elder_id": elder(e), "caregiver_name": name, "caregiver_phone": phone or "",
-                                           "filed_on": filed_on, "created_by_id": self.user.pk, "created_at": now})
-            for pk, (e, name, phone, filed_on) in zip(agreement_ids, new_agreements, strict=True)
-        ]
+        for key, ref in guardian_refs.items():
+            self._guardians[key] = guardian(ref)
+        now, job, user = self.now, self.job_id, self.user.pk
+        rows = {
+            Elder: (elder_ids, ({**values, "name_initials": name_initials(values["name"]), "source_import_id": job,
+                                 "created_at": now, "updated_at": now} for values in new_elders)),
+            Guardian: (guardian_ids, ({**values, "created_at": now} for values in new_guardians)),
+            ElderGuardian: (link_ids, ({"elder_id": elder(e), "guardian_id": guardian(g), "relation": relation,
+                                        "is_primary": primary} for e, g, relation, primary in new_links)),
+            CareAgreement: (agreement_ids, ({"elder_id": elder(e), "caregiver_name": name, "caregiver_phone": phone,
+                                             "filed_on": filed_on, "created_by_id": user, "created_at": now}
+                                            for e, name, phone, filed_on in new_agreements)),
+        }
+        for model, (ids, values) in rows.items():
+            if ids:
+                batch.inserts.append((model, ids, self.tables[model].copy_data(ids, values)))
 
     def _known_guardians(self) -> dict:
         """Guardians with a phone already registered in the user's villages, by (village, name,
@@ -512,13 +528,15 @@ class CensusWriter:
 _END = object()
 
 
-def _run_ahead(batches: Iterator[_Batch], depth: int = 2) -> Iterator[_Batch]:
-    """Iterate `batches` in a thread of its own, up to `depth` batches ahead of the caller.
+def _run_ahead(items: Iterator, name: str, depth: int = 2) -> Iterator:
+    """Iterate `items` in a thread of its own, up to `depth` items ahead of the caller.
 
-    Reading, checking and resolving rows is Python work; writing is mostly PostgreSQL's. With
-    the resolving in a thread (its own database connection: it reads what was committed before
-    the import) the writes of one batch overlap the resolving of the next. An exception in the
-    thread is raised here; when the caller stops early (cancel, failure) the thread stops too."""
+    Checking and resolving rows is Python work; writing is mostly PostgreSQL's, and so is
+    looking rows up. Python threads share one core, but a thread waiting for PostgreSQL (or for
+    the .xlsx reader's process) lets the others run, so the stages overlap. A thread that
+    touches the database has a connection of its own: it reads what was committed before the
+    import began. An exception in the thread is raised here; when the caller stops early
+    (cancel, failure) the thread and the stages before it stop too."""
     queue: Queue = Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -533,16 +551,17 @@ def _run_ahead(batches: Iterator[_Batch], depth: int = 2) -> Iterator[_Batch]:
 
     def produce() -> None:
         try:
-            for batch in batches:
-                if not put(batch):
+            for item in items:
+                if not put(item):
                     return
             put(_END)
         except BaseException as error:  # noqa: B036 — handed to the caller, raised there
             put(error)
         finally:
+            _close(items)  # the stages before this one stop too
             connections.close_all()  # this thread's own connection
 
-    thread = threading.Thread(target=produce, name="census-resolve", daemon=True)
+    thread = threading.Thread(target=produce, name=name, daemon=True)
     thread.start()
     try:
         while (item := queue.get()) is not _END:
@@ -552,6 +571,12 @@ def _run_ahead(batches: Iterator[_Batch], depth: int = 2) -> Iterator[_Batch]:
     finally:
         stop.set()
         thread.join()
+
+
+def _close(iterator: Iterator) -> None:
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
 
 
 def _next_ids(*wanted: tuple) -> list[list[int]]:
@@ -569,14 +594,20 @@ def _sequence(table: str) -> str:
     return _fetch("SELECT pg_get_serial_sequence(%s, 'id')", [table])[0][0]
 
 
+def _array_literal(items: Iterable[str]) -> str:
+    """A PostgreSQL array literal of ID numbers or ids (digits and X: nothing to quote); psycopg's list adapter
+    is Python code, and a batch passes thousands of them."""
+    return "{" + ",".join(items) + "}"
+
+
 def _fetch(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def _copy_insert(table: _CopyTable, rows: list[tuple]) -> None:
-    """INSERT rows (ids drawn already) with COPY, and their history.
+def _copy_insert(table: _CopyTable, ids: list[int], data: bytes) -> None:
+    """INSERT rows `ids` given as COPY `data`, and their history.
 
     The row-level history trigger is skipped for the COPY and the same event rows are written
     set-wise right after (one INSERT … SELECT per batch and table): per-row trigger calls made
@@ -588,9 +619,8 @@ def _copy_insert(table: _CopyTable, rows: list[tuple]) -> None:
         # next (a CTE: pghistory leaves a bare SELECT alone).
         cursor.execute("WITH ready AS (SELECT 1) SELECT * FROM ready")
         with cursor.cursor.copy(f'COPY "{model._meta.db_table}" ({table.columns}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
-    _record_inserts(model, [row[0] for row in rows])
+            copy.write(data)
+    _record_inserts(model, ids)
 
 
 def _record_inserts(model, ids: list[int]) -> None:
