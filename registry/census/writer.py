@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from queue import Full, Queue
 
-import pgtrigger
 import psycopg
 from django.apps import apps
 from django.db import connection, connections
@@ -43,6 +42,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from psycopg.copy import FileWriter
 
+from eldercare.audit import set_wise_history
 from eldercare.choices import AreaLevel
 from eldercare.models import Area
 from eldercare.scoping import jurisdiction_prefix
@@ -609,17 +609,15 @@ def _fetch(sql: str, params: list) -> list[tuple]:
 def _copy_insert(table: _CopyTable, ids: list[int], data: bytes) -> None:
     """INSERT rows `ids` given as COPY `data`, and their history.
 
-    The row-level history trigger is skipped for the COPY and the same event rows are written
-    set-wise right after (one INSERT … SELECT per batch and table): per-row trigger calls made
-    each batch slower than the one before inside the import's single transaction."""
+    The row-level history trigger is skipped for the COPY (its WHEN clause, see
+    eldercare.audit) and the same event rows are written set-wise right after, one INSERT …
+    SELECT per batch and table, with the import's pghistory context (job, user)."""
     model = table.model
-    with connection.cursor() as cursor, pgtrigger.ignore(f"{model._meta.label}:insert_insert"):
-        # Through Django's cursor first: pghistory's and pgtrigger's wrappers set their
-        # (transaction-local) variables on this statement, which the COPY's row triggers read
-        # next (a CTE: pghistory leaves a bare SELECT alone).
-        cursor.execute("WITH ready AS (SELECT 1) SELECT * FROM ready")
-        with cursor.cursor.copy(f'COPY "{model._meta.db_table}" ({table.columns}) FROM STDIN') as copy:
-            copy.write(data)
+    set_wise_history(True)  # transaction-local: a failed COPY rolls it back with everything else
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f'COPY "{model._meta.db_table}" ({table.columns}) FROM STDIN') as copy:
+        copy.write(data)
+    set_wise_history(False)
     _record_inserts(model, ids)
 
 
