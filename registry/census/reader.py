@@ -168,12 +168,18 @@ def read_table(
         )
 
     if head.startswith(_ZIP_MAGIC) or head.startswith(_EMPTY_ZIP_MAGIC):
-        _check_xlsx_package(path, max_zip_entries, max_inflated_bytes)
-        if size >= STREAM_XLSX_BYTES:
-            table = _open_streaming(path, sheet)
+        parts = _check_xlsx_package(path, max_zip_entries, max_inflated_bytes)
+        table = _open_streaming(path, sheet) if size >= STREAM_XLSX_BYTES else None
+        try:
+            # Meanwhile a streamed sheet's reader process is already parsing: it is stopped if
+            # the scan refuses the file (and holds at most one row's XML until then).
+            for part in parts:
+                _scan_worksheet(path, part, max_inflated_bytes)
+        except BaseException:
             if table is not None:
-                return table
-        return _open_workbook(path, sheet)
+                table.close()
+            raise
+        return table if table is not None else _open_workbook(path, sheet)
     if head.startswith(_OLE_MAGIC):
         _check_ole(path)
         return _open_workbook(path, sheet)
@@ -195,8 +201,9 @@ def read_table(
 # --- .xlsx package checks --------------------------------------------------------------------
 
 
-def _check_xlsx_package(path: str | os.PathLike, max_entries: int, max_inflated: int) -> None:
-    """Check the zip central directory and the worksheet extents before calamine parses it."""
+def _check_xlsx_package(path: str | os.PathLike, max_entries: int, max_inflated: int) -> list[str]:
+    """Check the zip central directory; return the worksheet parts, which `_scan_worksheet`
+    checks next (extents, bytes really inflated) before calamine parses them."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
@@ -223,8 +230,7 @@ def _check_xlsx_package(path: str | os.PathLike, max_entries: int, max_inflated:
             if "ppt/presentation.xml" in names:
                 raise CensusFileError("这是 PowerPoint 演示文稿，不是 Excel 表格。请上传调查表的 Excel 文件（.xlsx）")
             raise CensusFileError(f"这个文件不是 Excel 工作簿（可能是压缩包改了扩展名）。{MSG_SAVE_AS_XLSX}")
-        for part in _worksheet_parts(archive, names):
-            _scan_worksheet(archive, part, max_inflated)
+        return _worksheet_parts(archive, names)
 
 
 def _worksheet_parts(archive: zipfile.ZipFile, names: set[str]) -> list[str]:
@@ -257,7 +263,7 @@ def _read_small(archive: zipfile.ZipFile, name: str, limit: int = 8 * 1024 * 102
     return data
 
 
-def _scan_worksheet(archive: zipfile.ZipFile, part: str, max_inflated: int) -> None:
+def _scan_worksheet(path: str | os.PathLike, part: str, max_inflated: int) -> None:
     """Refuse a worksheet whose cells reach beyond MAX_ROWS / MAX_COLUMNS.
 
     calamine builds a dense rows × columns grid for the sheet, so one stray cell far away
@@ -267,7 +273,7 @@ def _scan_worksheet(archive: zipfile.ZipFile, part: str, max_inflated: int) -> N
     inflated = 0
     tail = b""
     try:
-        with archive.open(part) as stream:
+        with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
             while chunk := stream.read(_SCAN_CHUNK):
                 inflated += len(chunk)
                 if inflated > max_inflated:

@@ -237,20 +237,21 @@ def execute(path: str, *, filename: str, user, job_id: int | None = None, dry_ru
     Raises CensusFileError for an unreadable file. With `strict`, any rejected row rolls the
     whole write back. `before_commit(outcome)` runs inside the transaction (the job's status).
     """
-    census = open_census(path, filename=filename, sheet=sheet, today=timezone.localdate(), **_limits())
-    with census:
-        writer = _writer(path, user, dry_run=dry_run or strict, job_id=job_id, rejected_path=rejected_path,
-                         progress=progress)
+    def opened():
+        return open_census(path, filename=filename, sheet=sheet, today=timezone.localdate(), **_limits())
+
+    options = {"job_id": job_id, "progress": progress}
+    if strict and not dry_run:
+        # Check first without writing; write only a file with no rejected row.
+        with opened() as census:
+            outcome = _writer(path, user, dry_run=True, rejected_path=rejected_path, **options).run(census)
+        if outcome.rejected:
+            return outcome
+        rejected_path = None
+    with opened() as census:
+        writer = _writer(path, user, dry_run=dry_run, rejected_path=rejected_path, **options)
         if dry_run:
             return writer.run(census)
-        if strict:
-            # Check first without writing; write only a file with no rejected row.
-            outcome = writer.run(census)
-            if outcome.rejected:
-                return outcome
-            census.close()
-            census = open_census(path, filename=filename, sheet=sheet, today=timezone.localdate(), **_limits())
-            writer = _writer(path, user, dry_run=False, job_id=job_id, progress=progress)
         with transaction.atomic(), pghistory.context(job=job_id, user=user.pk, username=user.username,
                                                      source="census_import"):
             outcome = writer.run(census)

@@ -12,8 +12,10 @@ The import runs the row parsing in a child process (ChildReader: this file run a
 standard library and defusedxml only), so that it takes the machine's other core while the
 import's own process validates and writes rows; the rows come back pickled through a pipe.
 
-Safety: the package has already passed reader._check_xlsx_package (entry count, inflated size,
-cell extents). expat here refuses any DTD (`<!DOCTYPE`/entity declarations), like defusedxml;
+Safety: the package has already passed reader._check_xlsx_package (entry count, declared
+sizes); reader._scan_worksheet (cell extents, bytes really inflated) runs in the import's
+process while the child parses, and stops the child if it refuses the file — until then the
+child holds at most one row's XML (_MAX_ROW_BYTES). expat here refuses any DTD (`<!DOCTYPE`/entity declarations), like defusedxml;
 the regex fast path looks for one in the part of the sheet it skips, and insists on the closing
 `</worksheet>`, so a sheet cut short is an error rather than fewer rows.
 """
@@ -42,6 +44,7 @@ _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CHUNK = 1024 * 1024
+_MAX_ROW_BYTES = 64 * _CHUNK
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 _DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)\d+')
 # Built-in number formats that are dates or times (ECMA-376 18.8.30).
@@ -232,6 +235,8 @@ class StreamingSheet:
                     pending += chunk
                 cut = pending.rfind(b"</row>")
                 if cut < 0 and chunk:
+                    if len(pending) > _MAX_ROW_BYTES:  # no survey row is this long: a zip bomb, say
+                        raise ValueError(f"no </row> in {len(pending)} bytes")
                     continue
                 if not started:
                     first = pending.find(b"<row")

@@ -264,3 +264,30 @@ def test_the_child_exits_quietly_when_the_import_process_is_killed(long_census):
         assert parent.stderr.read() == b""  # the child shares it: read to the end once the child is gone
     parent.stdout.close()
     parent.stderr.close()
+
+
+def test_a_far_cell_found_while_the_child_parses_stops_the_child(long_census, monkeypatch):
+    """The extents scan runs in this process while the child already parses; refusing the
+    file stops the child rather than leaving it behind."""
+    started = []
+    real = xlsx_stream.ChildReader.__init__
+
+    def remember(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        started.append(self.process)
+
+    monkeypatch.setattr(xlsx_stream.ChildReader, "__init__", remember)
+    far = with_part(long_census, SHEET_PART, lambda xml: xml.replace(b'<c r="A40"', b'<c r="A900000"', 1))
+    monkeypatch.setattr(reader, "STREAM_XLSX_BYTES", 0)
+    with pytest.raises(reader.CensusFileError, match="超出了可导入的范围"):
+        reader.read_table(far, filename="x.xlsx")
+    assert len(started) == 1 and started[0].returncode is not None
+    assert process_state(started[0].pid) is None
+
+
+def test_a_row_without_end_is_refused_before_it_fills_memory(long_census, monkeypatch):
+    monkeypatch.setattr(xlsx_stream, "_MAX_ROW_BYTES", 4096)
+    endless = with_part(long_census, SHEET_PART, lambda xml: xml.replace(b"</row>", b""))
+    name, sheet = xlsx_stream.open_streaming(endless, None)
+    with pytest.raises(ValueError, match="no </row>"):
+        list(sheet.rows())
