@@ -6,12 +6,12 @@ Bulk inserts only: `--scale county` writes 30,000+ elders in well under a minute
 from datetime import date, timedelta
 from functools import cache
 
-import pgtrigger
 from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import Max
 from stdnum.cn import ric
 
+from eldercare.audit import set_wise_history
 from registry.choices import (
     ContactEventKind,
     ElderDifficulty,
@@ -67,8 +67,9 @@ def bulk_insert(model, objects, *, batch_size: int = 5000, scale: bool = False) 
     event_model = apps.get_model(model._meta.app_label, f"{model.__name__}Event")
     with transaction.atomic():
         before = model.objects.aggregate(m=Max("pk"))["m"] or 0
-        with pgtrigger.ignore(f"{model._meta.label}:insert_insert"):
-            model.objects.bulk_create(objects, batch_size=batch_size)
+        set_wise_history(True)
+        model.objects.bulk_create(objects, batch_size=batch_size)
+        set_wise_history(False)
         columns = [f.column for f in event_model._meta.concrete_fields
                    if not f.name.startswith("pgh_") and not f.generated]
         quoted = ", ".join(f'"{c}"' for c in columns)

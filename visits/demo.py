@@ -11,11 +11,11 @@ Rows go in through PostgreSQL COPY (`--scale county`: two years, ~800,000 visits
 import time
 from datetime import timedelta
 
-import pgtrigger
 from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
 
+from eldercare.audit import set_wise_history
 from registry.models import Elder
 from visits.choices import VisitCheck, VisitMethod, VisitOutcome
 from visits.models import (
@@ -143,17 +143,16 @@ def _copy(lines) -> int:
 
     The row-by-row history trigger costs about half a millisecond per row (two PL/pgSQL
     exception blocks), which would make the county dataset take minutes; it is switched off
-    for this transaction only (pgtrigger's own ignore setting) and the same events are
+    for these rows only (eldercare.audit.set_wise_history) and the same events are
     written in bulk instead, so the audit trail stays complete.
     """
     table = Visit._meta.db_table
-    model, trigger = pgtrigger.registry.registered("visits.Visit:insert_insert")[0]
     event_model = apps.get_model("visits", "VisitEvent")
     tracked = [f.column for f in event_model._meta.concrete_fields if not f.name.startswith("pgh_")]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
         before = cursor.fetchone()[0]
-        cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + trigger.get_pgid(model) + "}"])
+        set_wise_history(True)
         with cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             chunk = []
             for line in lines:
@@ -162,7 +161,7 @@ def _copy(lines) -> int:
                     copy.write("".join(chunk))
                     chunk.clear()
             copy.write("".join(chunk))
-        cursor.execute("SELECT set_config('pgtrigger.ignore', '', true)")
+        set_wise_history(False)
         columns = ", ".join(f'"{c}"' for c in tracked)
         cursor.execute(
             f'INSERT INTO {event_model._meta.db_table} ({columns}, pgh_created_at, pgh_label, pgh_obj_id) '
