@@ -270,9 +270,12 @@ class CensusWriter:
         batches = self._resolved(chunks)
         if self.parallel:
             batches = _run_ahead(batches, "census-resolve")
-        for count, batch in enumerate(batches, start=1):
-            self._apply(batch, outcome, book)
-            self._after_batch(outcome, count)
+        try:
+            for count, batch in enumerate(batches, start=1):
+                self._apply(batch, outcome, book)
+                self._after_batch(outcome, count)
+        finally:
+            _close(batches)  # stops the threads now, not when the exception's traceback is freed
         if book is not None:
             book.save()
         return outcome

@@ -2,6 +2,7 @@
 as in line, a failure or a cancel in either thread reaches the caller, and nothing is half-written.
 Transactional tests: the resolving thread has its own connection and reads committed data only."""
 
+import threading
 from datetime import date
 
 import pytest
@@ -21,6 +22,10 @@ def parallel(request, settings):
     settings.CENSUS_PARALLEL_BYTES = 0 if request.param else 10**12
     settings.CENSUS_BATCH_ROWS = 2  # several batches: the thread runs ahead of the writes
     return request.param
+
+
+def census_threads():
+    return [thread for thread in threading.enumerate() if thread.name.startswith("census-")]
 
 
 def register():
@@ -105,6 +110,7 @@ def test_a_failure_while_writing_rolls_everything_back_and_stops_the_thread(tmp_
     with pytest.raises(RuntimeError, match="disk full"):
         execute(str(path), filename="a.xlsx", user=world.users["town"])
     assert register() == before
+    assert census_threads() == []  # no thread left behind
 
 
 def test_a_failure_while_resolving_reaches_the_caller(tmp_path, world, parallel, monkeypatch):
@@ -126,6 +132,7 @@ def test_a_failure_while_resolving_reaches_the_caller(tmp_path, world, parallel,
     with pytest.raises(ValueError, match="resolving broke"):
         execute(str(path), filename="a.xlsx", user=world.users["town"])
     assert register() == before
+    assert census_threads() == []
 
 
 def test_a_cancel_between_batches_rolls_back(tmp_path, world, parallel):
@@ -143,3 +150,4 @@ def test_a_cancel_between_batches_rolls_back(tmp_path, world, parallel):
         execute(str(path), filename="a.xlsx", user=world.users["town"], progress=progress)
     assert seen == [2, 4]
     assert register() == before
+    assert census_threads() == []
