@@ -201,10 +201,11 @@ class _Batch:
     unchanged: int = 0
     rejected: list = field(default_factory=list)  # CensusRow
     warned: list = field(default_factory=list)  # CensusRow with warnings
-    inserts: list = field(default_factory=list)  # (model, ids, COPY text)
-    elder_updates: list = field(default_factory=list)  # (current values dict, {field: new value})
+    inserts: list = field(default_factory=list)  # (model, ids, COPY data)
+    updates: list = field(default_factory=list)  # (model, COPY data of (id, changed values …))
+    elder_updates: list = field(default_factory=list)  # (elder id, {field: new value})
     guardian_updates: dict = field(default_factory=dict)  # guardian id → {"phone": …, "whereabouts": …}
-    link_updates: list = field(default_factory=list)  # (link id, relation)
+    link_updates: list = field(default_factory=list)  # (link id, {"relation": …})
 
 
 class _CopyTable:
@@ -219,14 +220,48 @@ class _CopyTable:
         self.defaults = {f.attname: ("" if isinstance(f, FileField) else f.get_default()) for f in fields}
 
     def copy_data(self, ids: list[int], rows: Iterable[dict]) -> bytes:
-        """Rows in COPY text format, by psycopg's own (C) formatter writing to memory: the
-        resolving side pays for it, and the writing side sends one block per batch."""
-        buffer = io.BytesIO()
-        with connection.cursor() as cursor, psycopg.Copy(cursor.cursor, writer=FileWriter(buffer)) as copy:
-            for pk, values in zip(ids, rows, strict=True):
-                merged = {**self.defaults, **values}
-                copy.write_row((pk, *map(merged.__getitem__, self.attnames)))
-        return buffer.getvalue()
+        return _copy_data((pk, *map({**self.defaults, **values}.__getitem__, self.attnames))
+                          for pk, values in zip(ids, rows, strict=True))
+
+
+class _UpdateTable:
+    """Changed rows of a model, applied by one UPDATE … FROM a temporary table they are COPYed
+    into (bulk_update's CASE per row and column cost 0.6 ms a changed row). A column left NULL
+    keeps its value: the import never empties a field (an empty cell means 'keep')."""
+
+    def __init__(self, model, attnames: tuple[str, ...], **stamp):
+        fields = {f.attname: f for f in model._meta.concrete_fields}
+        self.model, self.attnames = model, attnames
+        self.temp = f"census_{model._meta.model_name}_changes"
+        self.ddl = ", ".join(['"id" bigint', *(f'"{fields[a].column}" {fields[a].db_type(connection)}'
+                                                for a in attnames)])
+        sets = [f'"{fields[a].column}" = COALESCE(c."{fields[a].column}", t."{fields[a].column}")' for a in attnames]
+        sets += [f'"{fields[a].column}" = %s' for a in stamp]  # set on every changed row
+        self.update = (f'UPDATE "{model._meta.db_table}" t SET {", ".join(sets)} '
+                       f'FROM "{self.temp}" c WHERE t."id" = c."id"')
+        self.stamp = list(stamp.values())
+
+    def copy_data(self, changes: Iterable[tuple[int, dict]]) -> bytes:
+        return _copy_data((pk, *map(values.get, self.attnames)) for pk, values in changes)
+
+    def apply(self, data: bytes) -> None:
+        """Inside the import's transaction; the row-level update trigger records the history."""
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{self.temp}" ({self.ddl}) ON COMMIT DROP')
+            cursor.execute(f'TRUNCATE "{self.temp}"')
+            with cursor.cursor.copy(f'COPY "{self.temp}" FROM STDIN') as copy:
+                copy.write(data)
+            cursor.execute(self.update, self.stamp)
+
+
+def _copy_data(rows: Iterable[tuple]) -> bytes:
+    """Rows in COPY text format, by psycopg's own (C) formatter writing to memory: the resolving
+    side pays for it, and the writing side sends one block per batch and table."""
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor, psycopg.Copy(cursor.cursor, writer=FileWriter(buffer)) as copy:
+        for row in rows:
+            copy.write_row(row)
+    return buffer.getvalue()
 
 
 class CensusWriter:
@@ -248,6 +283,12 @@ class CensusWriter:
         self._settled_guardians: set[int] = set()  # linked guardians a row of this import has checked
         self.now = timezone.now()
         self.tables = {model: _CopyTable(model) for model in (Elder, Guardian, ElderGuardian, CareAgreement)}
+        self.updates = {
+            Elder: _UpdateTable(Elder, ("village_id", "name_initials", *ELDER_FIELDS), source_import_id=job_id,
+                                updated_at=self.now),
+            Guardian: _UpdateTable(Guardian, ("phone", "whereabouts")),
+            ElderGuardian: _UpdateTable(ElderGuardian, ("relation",)),
+        }
         # Test hook for the kill-the-worker test: sleep after this many batches.
         self._pause_after = int(os.environ.get("CENSUS_TEST_PAUSE_AFTER_BATCHES", "0") or 0)
 
@@ -327,25 +368,8 @@ class CensusWriter:
         """The batch's bulk statements (inside the caller's transaction)."""
         for model, ids, data in batch.inserts:
             _copy_insert(self.tables[model], ids, data)
-        if batch.elder_updates:
-            by_fields: dict[frozenset, list[Elder]] = defaultdict(list)
-            for current, changes in batch.elder_updates:
-                elder = Elder(**current)
-                for key, value in changes.items():
-                    setattr(elder, key, value)
-                elder.source_import_id, elder.updated_at = self.job_id, self.now
-                by_fields[frozenset(changes)].append(elder)
-            # One UPDATE per distinct set of changed columns: unchanged columns are not rewritten.
-            for fields, elders in by_fields.items():
-                Elder._base_manager.bulk_update(elders, [*fields, "source_import_id", "updated_at"], batch_size=500)
-        if batch.guardian_updates:
-            Guardian._base_manager.bulk_update(
-                [Guardian(id=pk, **values) for pk, values in batch.guardian_updates.items()], ["phone", "whereabouts"],
-                batch_size=500)
-        if batch.link_updates:
-            ElderGuardian._base_manager.bulk_update(
-                [ElderGuardian(id=pk, relation=relation) for pk, relation in batch.link_updates], ["relation"],
-                batch_size=500)
+        for model, data in batch.updates:
+            self.updates[model].apply(data)
 
     # --- the resolving side: register lookups and row outcomes -----------------------------
 
@@ -413,7 +437,7 @@ class CensusWriter:
                 if changes:
                     if "name" in changes:
                         changes["name_initials"] = name_initials(changes["name"])
-                    batch.elder_updates.append((current, changes))
+                    batch.elder_updates.append((current["id"], changes))
                     changed = True
                 elder_ref = current["id"]
                 elder_links = links.get(elder_ref, [])
@@ -433,13 +457,13 @@ class CensusWriter:
                     # whereabouts: later rows that differ would flip it on every re-import.
                     if guardian_id not in settled:
                         settled.add(guardian_id)
-                        current = {"phone": linked["guardian__phone"], "whereabouts": linked["guardian__whereabouts"]}
-                        wanted = {**current, **{key: guardian[key] for key in current if key in guardian}}
-                        if wanted != current:
-                            batch.guardian_updates[guardian_id] = wanted
+                        changes = {key: guardian[key] for key in ("phone", "whereabouts")
+                                   if key in guardian and guardian[key] != linked[f"guardian__{key}"]}
+                        if changes:
+                            batch.guardian_updates[guardian_id] = changes
                             changed = True
                     if "relation" in guardian and guardian["relation"] != linked["relation"]:
-                        batch.link_updates.append((linked["id"], guardian["relation"]))
+                        batch.link_updates.append((linked["id"], {"relation": guardian["relation"]}))
                         changed = True
                     continue
                 phone = guardian.get("phone", "")
@@ -482,6 +506,10 @@ class CensusWriter:
                 known_guardians[key] = -1  # no ids in a dry run: later rows link to it, as they would
             return batch
         self._build_inserts(batch, new_elders, new_guardians, guardian_refs, new_links, new_agreements)
+        for model, changes in ((Elder, batch.elder_updates), (Guardian, batch.guardian_updates.items()),
+                               (ElderGuardian, batch.link_updates)):
+            if changes:
+                batch.updates.append((model, self.updates[model].copy_data(changes)))
         return batch
 
     def _build_inserts(self, batch, new_elders, new_guardians, guardian_refs, new_links, new_agreements) -> None:
