@@ -40,7 +40,7 @@ def test_the_outcome_is_the_same_in_line_and_ahead(tmp_path, world, parallel):
     make_guardian(existing, name="张建华", phone="13800001234")
     outsider = make_elder(world.other_village, name="外镇老人")
     rows = [
-        person("李家湾村", "王秀英", existing.id_number, living="与配偶同住", guardian="张建华",
+        person("李家湾村", "王秀英", existing.id_number, living="与配偶同住", guardian="张建华", relation="女婿",
                guardian_phone="13911112222"),
         person("李家湾村", "单雄", make_id_number(date(1950, 1, 2)), guardian="李强", relation="儿子",
                guardian_phone="13900002222", agreement="是", caregiver="李四"),
@@ -59,6 +59,7 @@ def test_the_outcome_is_the_same_in_line_and_ahead(tmp_path, world, parallel):
     assert sorted(reasons) == [6, 7] and reasons[6] == OUT_OF_SCOPE_ID and "不在您的辖区内" in reasons[7]
     existing.refresh_from_db()
     assert existing.living == "spouse"
+    assert ElderGuardian.objects.get(elder=existing).relation == "son_in_law"
     assert Guardian.objects.get(name="张建华").phone == "13911112222"
     assert Guardian.objects.filter(name="李强").count() == 1  # one son of two elders, known by his phone
     assert Guardian.objects.filter(name="王芳").count() == 2  # no phone: a name alone is not one person
