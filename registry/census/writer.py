@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import re
 import threading
 import time
 from collections import defaultdict
@@ -218,10 +219,11 @@ class _CopyTable:
         self.attnames = [f.attname for f in fields]
         self.columns = ", ".join(['"id"', *(f'"{f.column}"' for f in fields)])
         self.defaults = {f.attname: ("" if isinstance(f, FileField) else f.get_default()) for f in fields}
+        self.types = ["bigint", *(_type_name(f) for f in fields)]
 
     def copy_data(self, ids: list[int], rows: Iterable[dict]) -> bytes:
-        return _copy_data((pk, *map({**self.defaults, **values}.__getitem__, self.attnames))
-                          for pk, values in zip(ids, rows, strict=True))
+        return _copy_data(self.types, ((pk, *map({**self.defaults, **values}.__getitem__, self.attnames))
+                                       for pk, values in zip(ids, rows, strict=True)))
 
 
 class _UpdateTable:
@@ -235,6 +237,7 @@ class _UpdateTable:
         self.temp = f"census_{model._meta.model_name}_changes"
         self.ddl = ", ".join(['"id" bigint', *(f'"{fields[a].column}" {fields[a].db_type(connection)}'
                                                 for a in attnames)])
+        self.types = ["bigint", *(_type_name(fields[a]) for a in attnames)]
         sets = [f'"{fields[a].column}" = COALESCE(c."{fields[a].column}", t."{fields[a].column}")' for a in attnames]
         sets += [f'"{fields[a].column}" = %s' for a in stamp]  # set on every changed row
         self.update = (f'UPDATE "{model._meta.db_table}" t SET {", ".join(sets)} '
@@ -242,23 +245,29 @@ class _UpdateTable:
         self.stamp = list(stamp.values())
 
     def copy_data(self, changes: Iterable[tuple[int, dict]]) -> bytes:
-        return _copy_data((pk, *map(values.get, self.attnames)) for pk, values in changes)
+        return _copy_data(self.types, ((pk, *map(values.get, self.attnames)) for pk, values in changes))
 
     def apply(self, data: bytes) -> None:
         """Inside the import's transaction; the row-level update trigger records the history."""
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{self.temp}" ({self.ddl}) ON COMMIT DROP')
             cursor.execute(f'TRUNCATE "{self.temp}"')
-            with cursor.cursor.copy(f'COPY "{self.temp}" FROM STDIN') as copy:
+            with cursor.cursor.copy(f'COPY "{self.temp}" FROM STDIN (FORMAT BINARY)') as copy:
                 copy.write(data)
             cursor.execute(self.update, self.stamp)
 
 
-def _copy_data(rows: Iterable[tuple]) -> bytes:
-    """Rows in COPY text format, by psycopg's own (C) formatter writing to memory: the resolving
+def _type_name(field) -> str:
+    """PostgreSQL's name of a column's type, for binary COPY ('varchar(30)' → 'varchar')."""
+    return re.sub(r"\(.*?\)", "", field.db_type(connection))
+
+
+def _copy_data(types: list[str], rows: Iterable[tuple]) -> bytes:
+    """Rows in binary COPY format, by psycopg's own (C) formatter writing to memory: the resolving
     side pays for it, and the writing side sends one block per batch and table."""
     buffer = io.BytesIO()
-    with connection.cursor() as cursor, psycopg.Copy(cursor.cursor, writer=FileWriter(buffer)) as copy:
+    with connection.cursor() as cursor, psycopg.Copy(cursor.cursor, binary=True, writer=FileWriter(buffer)) as copy:
+        copy.set_types(types)
         for row in rows:
             copy.write_row(row)
     return buffer.getvalue()
@@ -646,7 +655,7 @@ def _copy_insert(table: _CopyTable, ids: list[int], data: bytes) -> None:
     model = table.model
     set_wise_history(True)  # transaction-local: a failed COPY rolls it back with everything else
     with connection.cursor() as cursor, cursor.cursor.copy(
-            f'COPY "{model._meta.db_table}" ({table.columns}) FROM STDIN') as copy:
+            f'COPY "{model._meta.db_table}" ({table.columns}) FROM STDIN (FORMAT BINARY)') as copy:
         copy.write(data)
     set_wise_history(False)
     _record_inserts(model, ids)
