@@ -169,17 +169,15 @@ def read_table(
 
     if head.startswith(_ZIP_MAGIC) or head.startswith(_EMPTY_ZIP_MAGIC):
         parts = _check_xlsx_package(path, max_zip_entries, max_inflated_bytes)
-        table = _open_streaming(path, sheet) if size >= STREAM_XLSX_BYTES else None
-        try:
-            # Meanwhile a streamed sheet's reader process is already parsing: it is stopped if
-            # the scan refuses the file (and holds at most one row's XML until then).
-            for part in parts:
-                _scan_worksheet(path, part, max_inflated_bytes)
-        except BaseException:
+        if size >= STREAM_XLSX_BYTES:
+            # The streaming reader checks the bytes really inflated and the extents as it goes,
+            # with the same messages: no separate pass over the sheet before the first row.
+            table = _open_streaming(path, sheet, max_inflated_bytes)
             if table is not None:
-                table.close()
-            raise
-        return table if table is not None else _open_workbook(path, sheet)
+                return table
+        for part in parts:
+            _scan_worksheet(path, part, max_inflated_bytes)
+        return _open_workbook(path, sheet)
     if head.startswith(_OLE_MAGIC):
         _check_ole(path)
         return _open_workbook(path, sheet)
@@ -263,6 +261,15 @@ def _read_small(archive: zipfile.ZipFile, name: str, limit: int = 8 * 1024 * 102
     return data
 
 
+MSG_EXTENTS = (f"工作表超出了可导入的范围（最多 {MAX_ROWS - 1} 行、{MAX_COLUMNS} 列）。"
+               "常见原因是表格很远处有多余的内容或空格：请删除数据区域以外的行和列后重新保存；"
+               "数据确实很多时请分成几个文件导入")
+
+
+def _msg_inflated(limit: int) -> str:
+    return f"文件解压后过大（超过 {_megabytes(limit)}），请删除多余内容后重试，或分成几个文件导入"
+
+
 def _scan_worksheet(path: str | os.PathLike, part: str, max_inflated: int) -> None:
     """Refuse a worksheet whose cells reach beyond MAX_ROWS / MAX_COLUMNS.
 
@@ -277,9 +284,7 @@ def _scan_worksheet(path: str | os.PathLike, part: str, max_inflated: int) -> No
             while chunk := stream.read(_SCAN_CHUNK):
                 inflated += len(chunk)
                 if inflated > max_inflated:
-                    raise CensusFileError(
-                        f"文件解压后过大（超过 {_megabytes(max_inflated)}），请删除多余内容后重试，或分成几个文件导入"
-                    )
+                    raise CensusFileError(_msg_inflated(max_inflated))
                 window = tail + chunk
                 if b"\tr=" in window or b"\nr=" in window or b"\rr=" in window:
                     window = _ODD_SPACE_RE.sub(b" r=", window)
@@ -287,11 +292,7 @@ def _scan_worksheet(path: str | os.PathLike, part: str, max_inflated: int) -> No
                 if _OUT_OF_BOUNDS_REF_RE.search(window) or (
                     b" r='" in window and _OUT_OF_BOUNDS_REF_SQ_RE.search(window)
                 ):
-                    raise CensusFileError(
-                        f"工作表超出了可导入的范围（最多 {MAX_ROWS - 1} 行、{MAX_COLUMNS} 列）。"
-                        "常见原因是表格很远处有多余的内容或空格：请删除数据区域以外的行和列后重新保存；"
-                        "数据确实很多时请分成几个文件导入"
-                    )
+                    raise CensusFileError(MSG_EXTENTS)
                 tail = window[-_SCAN_OVERLAP:]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
         raise CensusFileError(
@@ -360,7 +361,8 @@ def _open_workbook(path: str | os.PathLike, sheet: str | None) -> Table:
     return Table(sheet_name=name, merged_ranges=ranges, first_column=first_column, _rows=rows, _workbook=workbook)
 
 
-def _open_streaming(path: str | os.PathLike, sheet: str | None) -> Table | None:
+def _open_streaming(path: str | os.PathLike, sheet: str | None,
+                    max_inflated: int = DEFAULT_MAX_INFLATED_BYTES) -> Table | None:
     """The sheet through the streaming reader; None to fall back to calamine (which then gives
     the precise message for odd packages: missing parts, hidden sheets, unknown sheet name).
 
@@ -377,6 +379,7 @@ def _open_streaming(path: str | os.PathLike, sheet: str | None) -> Table | None:
         return None
     if stream is None:
         return None
+    stream.max_inflated, stream.max_rows, stream.max_columns = max_inflated, MAX_ROWS, MAX_COLUMNS
     try:
         child = ChildReader(stream)  # first, so that it parses while this process scans for merges
     except OSError:  # no process to be had (memory, process limit): read the rows here instead
@@ -395,16 +398,18 @@ def _open_streaming(path: str | os.PathLike, sheet: str | None) -> Table | None:
         rows, reading = child.rows(), child
     return Table(sheet_name=name, merged_ranges=[(r0, c0 - first_column, r1, c1 - first_column)
                                                  for r0, c0, r1, c1 in merged if c1 >= first_column],
-                 first_column=first_column, _rows=_guarded_stream(rows), _workbook=reading)
+                 first_column=first_column, _rows=_guarded_stream(rows, max_inflated), _workbook=reading)
 
 
-def _guarded_stream(rows: Iterator[list]) -> Iterator[list]:
-    """Streaming-reader failures as CensusFileError (a damaged sheet part, bad XML, a DTD, the
-    reader process gone)."""
-    from .xlsx_stream import ReaderExited, UnsafeXML
+def _guarded_stream(rows: Iterator[list], max_inflated: int) -> Iterator[list]:
+    """Streaming-reader failures as CensusFileError (a damaged sheet part, bad XML, a DTD, a
+    sheet too large, the reader process gone)."""
+    from .xlsx_stream import ReaderExited, SheetTooLarge, UnsafeXML
 
     try:
         yield from rows
+    except SheetTooLarge as error:
+        raise CensusFileError(_msg_inflated(max_inflated) if str(error) == "inflated" else MSG_EXTENTS) from None
     except UnsafeXML:
         raise CensusFileError(f"文件内部结构异常，无法安全读取。{MSG_SAVE_AS_XLSX}") from None
     except (expat_error, zipfile.BadZipFile, EOFError, OSError, ValueError, IndexError, KeyError):

@@ -13,9 +13,9 @@ standard library and defusedxml only), so that it takes the machine's other core
 import's own process validates and writes rows; the rows come back pickled through a pipe.
 
 Safety: the package has already passed reader._check_xlsx_package (entry count, declared
-sizes); reader._scan_worksheet (cell extents, bytes really inflated) runs in the import's
-process while the child parses, and stops the child if it refuses the file — until then the
-child holds at most one row's XML (_MAX_ROW_BYTES). expat here refuses any DTD (`<!DOCTYPE`/entity declarations), like defusedxml;
+sizes). The bytes the sheet really inflates to and the rows' extents are checked here as the
+rows stream (SheetTooLarge, with the same messages as reader._scan_worksheet, which calamine's
+small files still get), and no row may hold more than _MAX_ROW_BYTES of XML. expat here refuses any DTD (`<!DOCTYPE`/entity declarations), like defusedxml;
 the regex fast path looks for one in the part of the sheet it skips, and insists on the closing
 `</worksheet>`, so a sheet cut short is an error rather than fewer rows.
 """
@@ -55,6 +55,11 @@ _QUOTED_RE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
 
 class UnsafeXML(ValueError):
     """The XML declares a DTD or entities: never in a genuine workbook."""
+
+
+class SheetTooLarge(Exception):
+    """The sheet inflates past its byte limit ("inflated") or has a value beyond the row or
+    column limit ("extents"); str() says which."""
 
 
 def column_index(letters: str) -> int:
@@ -163,8 +168,11 @@ class StreamingSheet:
     MB) are needed only by rows(), which the import runs in a child process (ChildReader).
     """
 
-    def __init__(self, path, sheet_part: str, strings_part: str | None, date1904: bool):
+    def __init__(self, path, sheet_part: str, strings_part: str | None, date1904: bool, *,
+                 max_inflated: int = 0, max_rows: int = 0, max_columns: int = 0):
         self.path = path
+        # Checked as the rows stream (0: no limit), instead of a separate pass over the sheet.
+        self.max_inflated, self.max_rows, self.max_columns = max_inflated, max_rows, max_columns
         self.archive = zipfile.ZipFile(path)
         self.part = sheet_part
         self.strings_part = strings_part
@@ -208,7 +216,10 @@ class StreamingSheet:
         """
         self.strings = _shared_strings(self.archive, self.strings_part)
         emitted = 0
+        max_rows, max_width = self.max_rows, self.max_columns - self.first_column
         for number, cells in self._numbered_rows():
+            if max_rows and (number >= max_rows or len(cells) > max_width):
+                raise SheetTooLarge("extents")
             while emitted < number - 1:  # rows with no <row> element, or no cells, are empty
                 yield []
                 emitted += 1
@@ -216,7 +227,8 @@ class StreamingSheet:
             emitted += 1
 
     def _numbered_rows(self) -> Iterator[tuple[int, list]]:
-        with self.archive.open(self.part) as stream:
+        with self.archive.open(self.part) as part:
+            stream = _Counted(part, self.max_inflated)
             head = stream.read(64 * 1024)
             if b"<row" not in head and b":row" in head:  # prefixed elements: expat all the way
                 def chunks():
@@ -470,6 +482,21 @@ class _RowUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+class _Counted:
+    """A stream that refuses to give more than `limit` bytes in all (0: no limit): the bytes a
+    zip member really inflates to, whatever its header claims."""
+
+    def __init__(self, stream, limit: int):
+        self.stream, self.limit, self.total = stream, limit, 0
+
+    def read(self, size: int) -> bytes:
+        data = self.stream.read(size)
+        self.total += len(data)
+        if self.limit and self.total > self.limit:
+            raise SheetTooLarge("inflated")
+        return data
+
+
 class ChildReader:
     """A sheet's rows, parsed by a child process on another core: `rows()`, `close()`.
 
@@ -485,7 +512,8 @@ class ChildReader:
         # -P keeps this file's folder off sys.path, so that no module of the app there can ever
         # shadow a standard one of the same name.
         command = [sys.executable, "-P", os.path.abspath(__file__), os.fspath(sheet.path), sheet.part,
-                   sheet.strings_part or "", "1904" if sheet.date1904 else "1900"]
+                   sheet.strings_part or "", "1904" if sheet.date1904 else "1900",
+                   *map(str, (sheet.max_inflated, sheet.max_rows, sheet.max_columns))]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         # Room for a few batches (a pipe holds 64 KB, a batch ~250 KB): the child parses on while
         # this process is busy with the rows it has, instead of waiting for each read (≈15% of the
@@ -508,6 +536,8 @@ class ChildReader:
                     return
                 elif kind == "unsafe":
                     raise UnsafeXML(payload)
+                elif kind == "too_large":
+                    raise SheetTooLarge(payload)
                 else:
                     raise SheetDamaged(payload)
         finally:
@@ -522,9 +552,10 @@ class ChildReader:
         self.process.wait()
 
 
-def _serve(path: str, part: str, strings_part: str, calendar: str) -> None:
+def _serve(path: str, part: str, strings_part: str, calendar: str, *limits: str) -> None:
     """The child's side: ("rows", [row, …]) messages pickled on stdout, then ("end", None); a
-    problem with the file as ("unsafe", …) or ("damaged", …) rather than a traceback on stderr."""
+    problem with the file as ("unsafe", …), ("too_large", …) or ("damaged", …) rather than a traceback
+    on stderr."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C at a terminal is for the import, which closes us
     out = sys.stdout.buffer
 
@@ -534,7 +565,9 @@ def _serve(path: str, part: str, strings_part: str, calendar: str) -> None:
 
     try:
         try:
-            sheet = StreamingSheet(path, part, strings_part or None, calendar == "1904")
+            max_inflated, max_rows, max_columns = map(int, limits)
+            sheet = StreamingSheet(path, part, strings_part or None, calendar == "1904", max_inflated=max_inflated,
+                                   max_rows=max_rows, max_columns=max_columns)
             batch = []
             for row in sheet.rows():
                 batch.append(row)
@@ -548,6 +581,8 @@ def _serve(path: str, part: str, strings_part: str, calendar: str) -> None:
             raise
         except (UnsafeXML, DefusedXmlException) as error:
             send(("unsafe", f"{type(error).__name__}: {error}"))
+        except SheetTooLarge as error:
+            send(("too_large", str(error)))
         except (expat.ExpatError, zipfile.BadZipFile, EOFError, OSError, ValueError, IndexError, KeyError) as error:
             send(("damaged", f"{type(error).__name__}: {error}"))
     except BrokenPipeError:

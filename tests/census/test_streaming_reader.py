@@ -266,23 +266,35 @@ def test_the_child_exits_quietly_when_the_import_process_is_killed(long_census):
     parent.stderr.close()
 
 
-def test_a_far_cell_found_while_the_child_parses_stops_the_child(long_census, monkeypatch):
-    """The extents scan runs in this process while the child already parses; refusing the
-    file stops the child rather than leaving it behind."""
-    started = []
-    real = xlsx_stream.ChildReader.__init__
-
-    def remember(self, *args, **kwargs):
-        real(self, *args, **kwargs)
-        started.append(self.process)
-
-    monkeypatch.setattr(xlsx_stream.ChildReader, "__init__", remember)
-    far = with_part(long_census, SHEET_PART, lambda xml: xml.replace(b'<c r="A40"', b'<c r="A900000"', 1))
+@pytest.mark.parametrize("change", [
+    lambda xml: xml.replace(b'<c r="A40"', b'<c r="A900000"', 1),  # a row far below
+    lambda xml: xml.replace(b'<c r="B40" t="s">', b'<c r="EA40" t="s">', 1),  # a value far to the right
+], ids=["row", "column"])
+def test_a_value_beyond_the_extents_stops_the_reading_child_with_the_usual_message(long_census, monkeypatch, change):
+    """The streaming reader checks extents as it reads (no separate pass over the sheet first)."""
     monkeypatch.setattr(reader, "STREAM_XLSX_BYTES", 0)
+    table = reader.read_table(with_part(long_census, SHEET_PART, change), filename="x.xlsx")
+    process = table._workbook.process
     with pytest.raises(reader.CensusFileError, match="超出了可导入的范围"):
-        reader.read_table(far, filename="x.xlsx")
-    assert len(started) == 1 and started[0].returncode is not None
-    assert process_state(started[0].pid) is None
+        list(table)
+    assert process.returncode is not None and process_state(process.pid) is None
+
+
+def test_the_bytes_a_sheet_really_inflates_to_are_limited_as_it_streams(census_workbook):
+    name, sheet = xlsx_stream.open_streaming(census_workbook, None)
+    sheet.max_inflated = 10_000
+    with pytest.raises(xlsx_stream.SheetTooLarge, match="inflated"):
+        list(sheet.rows())
+
+
+def test_an_inflation_limit_reached_in_the_child_is_the_usual_message(long_census):
+    """The zip's declared sizes pass (they can lie); the child counts what really comes out."""
+    name, sheet = xlsx_stream.open_streaming(long_census, None)
+    sheet.max_inflated = 2 * 1024 * 1024
+    child = xlsx_stream.ChildReader(sheet)
+    with pytest.raises(reader.CensusFileError, match="文件解压后过大（超过 2 MB）"):
+        list(reader._guarded_stream(child.rows(), sheet.max_inflated))
+    assert child.process.returncode is not None
 
 
 def test_a_row_without_end_is_refused_before_it_fills_memory(long_census, monkeypatch):
