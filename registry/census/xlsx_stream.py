@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import os
 import pickle
 import posixpath
@@ -39,6 +38,11 @@ from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
+
+try:
+    import fcntl  # the 1 MB pipe for the reader process; Linux only, the rows come without it too
+except ImportError:  # pragma: no cover
+    fcntl = None
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
