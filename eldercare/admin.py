@@ -62,6 +62,7 @@ class ScopedAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     history_template = "admin/eldercare/history.html"
+    recorded_by_field: str | None = None  # a field that takes the staff member who adds the row
 
     def get_list_filter(self, request):
         # A plain relation filter lists every row of the related table; limit it to values
@@ -101,6 +102,8 @@ class ScopedAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        if self.recorded_by_field and not change:
+            setattr(obj, self.recorded_by_field, request.user)
         super().save_model(request, obj, form, change)
         ensure_in_scope(obj, request.user)  # OutOfScope is a 404; the admin's transaction rolls back
 

@@ -193,11 +193,7 @@ class ContactEventAdmin(ElderRecordAdmin):
     list_select_related = ["elder", "guardian"]
     autocomplete_fields = ["elder", "guardian"]
     readonly_fields = ["recorded_by"]
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)
+    recorded_by_field = "recorded_by"
 
 
 @admin.register(CareAgreement)

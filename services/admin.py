@@ -53,12 +53,8 @@ class ServiceRecordAdmin(ScopedAdmin):
     search_fields = ["elder__name"]
     raw_id_fields = ["elder"]
     readonly_fields = ["recorded_by"]
+    recorded_by_field = "recorded_by"
     list_select_related = ["elder", "item", "volunteer", "provider"]
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(HealthCheck)
@@ -68,12 +64,8 @@ class HealthCheckAdmin(ScopedAdmin):
     search_fields = ["elder__name"]
     raw_id_fields = ["elder"]
     readonly_fields = ["recorded_by", "bmi"]
+    recorded_by_field = "recorded_by"
     list_select_related = ["elder"]
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(FamilyDoctorContract)
@@ -82,9 +74,5 @@ class FamilyDoctorContractAdmin(ScopedAdmin):
     search_fields = ["elder__name", "doctor_name"]
     raw_id_fields = ["elder"]
     readonly_fields = ["recorded_by"]
+    recorded_by_field = "recorded_by"
     list_select_related = ["elder"]
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)

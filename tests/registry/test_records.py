@@ -7,7 +7,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from eldercare.audit import history_of
-from registry.models import DutyObservation, Elder, ElderGuardian, ElderStatusChange, Guardian, Supervision
+from registry.models import (
+    ContactEvent,
+    DutyObservation,
+    Elder,
+    ElderGuardian,
+    ElderStatusChange,
+    Guardian,
+    Supervision,
+)
 from tests.factories import make_elder, make_guardian
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +144,12 @@ def test_clinic_profile_hides_income_agreements_and_obligations(client, world):
     assert "高血压" in page and "13812345678" in page and "王儿子" in page and "13900002222" in page
     for hidden in ("月收入", "低保", "邻居赵", "拒不履行", "委托照顾协议", "经济困难", "变更历史"):
         assert hidden not in page, hidden
+
+
+def test_a_contact_added_in_the_admin_records_who_added_it(client, world):
+    elder = make_elder(world.village, name="王秀英")
+    client.force_login(world.users["village"])
+    response = client.post(reverse("admin:registry_contactevent_add"), {
+        "elder": elder.pk, "guardian": "", "kind": "phone", "occurred_on": "2026-11-01", "note": ""})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert ContactEvent.objects.get(elder=elder).recorded_by == world.users["village"]
