@@ -4,14 +4,18 @@ Triggers catch every write, including bulk writes and imports; the request or jo
 a write is attached through `pghistory.context` (HistoryMiddleware does it for requests).
 """
 
+import contextlib
+
 import pghistory
 import pgtrigger
+from django.apps import apps
 from django.db import connection
 from pghistory.models import Events
 
-# A bulk insert that writes its history rows itself, set-wise (the census import), sets this
-# for its COPY; the insert trigger's WHEN clause then skips the row-by-row call (checked in
-# C by PostgreSQL, where pgtrigger.ignore still calls the trigger function for every row).
+# A bulk insert that writes its history rows itself, set-wise (the census import, the demo
+# seeders), sets this for its COPY or bulk_create (set_wise_history); the insert trigger's WHEN
+# clause then skips the row-by-row call (checked by PostgreSQL itself, where pgtrigger.ignore
+# still calls the trigger function for every row), and record_inserts writes the events.
 SET_WISE_HISTORY = "eldercare.set_wise_history"
 
 
@@ -23,11 +27,37 @@ def tracked(**kwargs):
     return pghistory.track(insert, pghistory.UpdateEvent(), pghistory.DeleteEvent(), **kwargs)
 
 
-def set_wise_history(on: bool) -> None:
-    """Skip (or stop skipping) the row-level insert history triggers for the rest of the
-    transaction; the caller then writes the same history rows itself."""
+@contextlib.contextmanager
+def set_wise_history():
+    """Inside the block the row-level insert history triggers are skipped; the caller then writes
+    the same event rows with record_inserts(). The setting is transaction-local, and not reset
+    when the block fails: the failed transaction rolls it back with everything else."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, true)", [SET_WISE_HISTORY, "on" if on else "off"])
+        cursor.execute("SELECT set_config(%s, 'on', true)", [SET_WISE_HISTORY])
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, 'off', true)", [SET_WISE_HISTORY])
+
+
+def record_inserts(model, ids: list[int] | None = None, *, after_id: int | None = None) -> int:
+    """The 'insert' history rows the skipped triggers would have written, in one statement, with
+    the current pghistory context: for the rows `ids` of `model`, or for every row with an id
+    above `after_id`. Returns how many were written."""
+    event = apps.get_model(model._meta.app_label, f"{model.__name__}Event")
+    tracked = [f.column for f in event._meta.concrete_fields
+               if not f.column.startswith("pgh_") and not getattr(f, "generated", False)]
+    columns = ", ".join(f'"{c}"' for c in tracked)
+    selected = ", ".join(f't."{c}"' for c in tracked)
+    where, param = ('t."id" = ANY(%s)', ids) if after_id is None else ('t."id" > %s', after_id)
+    with connection.cursor() as cursor:
+        # Through Django's cursor: pghistory's wrapper sets the context that _pgh_attach_context reads.
+        cursor.execute(
+            f'WITH ctx AS (SELECT _pgh_attach_context() AS id) '
+            f'INSERT INTO "{event._meta.db_table}" (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id, {columns}) '
+            f'SELECT NOW(), %s, t."id", (SELECT id FROM ctx), {selected} '
+            f'FROM "{model._meta.db_table}" t WHERE {where} ORDER BY t."id"',
+            ["insert", param])
+        return cursor.rowcount
 
 
 def history_of(obj):

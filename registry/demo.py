@@ -6,12 +6,11 @@ Bulk inserts only: `--scale county` writes 30,000+ elders in well under a minute
 from datetime import date, timedelta
 from functools import cache
 
-from django.apps import apps
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from stdnum.cn import ric
 
-from eldercare.audit import set_wise_history
+from eldercare.audit import record_inserts, set_wise_history
 from registry.choices import (
     ContactEventKind,
     ElderDifficulty,
@@ -64,20 +63,11 @@ def bulk_insert(model, objects, *, batch_size: int = 5000, scale: bool = False) 
     if not scale or not objects:
         model.objects.bulk_create(objects, batch_size=batch_size)
         return
-    event_model = apps.get_model(model._meta.app_label, f"{model.__name__}Event")
     with transaction.atomic():
         before = model.objects.aggregate(m=Max("pk"))["m"] or 0
-        set_wise_history(True)
-        model.objects.bulk_create(objects, batch_size=batch_size)
-        set_wise_history(False)
-        columns = [f.column for f in event_model._meta.concrete_fields
-                   if not f.name.startswith("pgh_") and not f.generated]
-        quoted = ", ".join(f'"{c}"' for c in columns)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f'INSERT INTO "{event_model._meta.db_table}" ({quoted}, "pgh_obj_id", "pgh_created_at", "pgh_label") '
-                f'SELECT {quoted}, "id", NOW(), %s FROM "{model._meta.db_table}" WHERE "id" > %s',
-                ["insert", before])
+        with set_wise_history():
+            model.objects.bulk_create(objects, batch_size=batch_size)
+        record_inserts(model, after_id=before)
 
 
 def seed(ctx) -> None:

@@ -11,11 +11,10 @@ Rows go in through PostgreSQL COPY (`--scale county`: two years, ~800,000 visits
 import time
 from datetime import timedelta
 
-from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
 
-from eldercare.audit import set_wise_history
+from eldercare.audit import record_inserts, set_wise_history
 from registry.models import Elder
 from visits.choices import VisitCheck, VisitMethod, VisitOutcome
 from visits.models import (
@@ -147,13 +146,10 @@ def _copy(lines) -> int:
     written in bulk instead, so the audit trail stays complete.
     """
     table = Visit._meta.db_table
-    event_model = apps.get_model("visits", "VisitEvent")
-    tracked = [f.column for f in event_model._meta.concrete_fields if not f.name.startswith("pgh_")]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
         before = cursor.fetchone()[0]
-        set_wise_history(True)
-        with cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        with set_wise_history(), cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             chunk = []
             for line in lines:
                 chunk.append(line)
@@ -161,12 +157,7 @@ def _copy(lines) -> int:
                     copy.write("".join(chunk))
                     chunk.clear()
             copy.write("".join(chunk))
-        set_wise_history(False)
-        columns = ", ".join(f'"{c}"' for c in tracked)
-        cursor.execute(
-            f'INSERT INTO {event_model._meta.db_table} ({columns}, pgh_created_at, pgh_label, pgh_obj_id) '
-            f"SELECT {columns}, NOW(), 'insert', id FROM {table} WHERE id > %s", [before])
-        return cursor.rowcount
+    return record_inserts(Visit, after_id=before)
 
 
 def _seed_urgent(ctx, demo_village, now) -> None:

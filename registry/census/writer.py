@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from queue import Full, Queue
 
 import psycopg
-from django.apps import apps
 from django.db import connection, connections
 from django.db.models import FileField
 from django.utils import timezone
@@ -43,7 +42,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from psycopg.copy import FileWriter
 
-from eldercare.audit import set_wise_history
+from eldercare.audit import record_inserts, set_wise_history
 from eldercare.choices import AreaLevel
 from eldercare.models import Area
 from eldercare.scoping import jurisdiction_prefix
@@ -653,28 +652,7 @@ def _copy_insert(table: _CopyTable, ids: list[int], data: bytes) -> None:
     eldercare.audit) and the same event rows are written set-wise right after, one INSERT …
     SELECT per batch and table, with the import's pghistory context (job, user)."""
     model = table.model
-    set_wise_history(True)  # transaction-local: a failed COPY rolls it back with everything else
-    with connection.cursor() as cursor, cursor.cursor.copy(
+    with set_wise_history(), connection.cursor() as cursor, cursor.cursor.copy(
             f'COPY "{model._meta.db_table}" ({table.columns}) FROM STDIN (FORMAT BINARY)') as copy:
         copy.write(data)
-    set_wise_history(False)
-    _record_inserts(model, ids)
-
-
-def _record_inserts(model, ids: list[int]) -> None:
-    """The history rows the insert trigger would have written, for rows `ids` of `model`, with
-    the current pghistory context (job, user) — same columns, label 'insert', NOW()."""
-    event = apps.get_model(model._meta.app_label, f"{model.__name__}Event")
-    tracked = [f.column for f in event._meta.concrete_fields
-               if not f.column.startswith("pgh_") and not getattr(f, "generated", False)]
-    columns = ", ".join(f'"{c}"' for c in tracked)
-    selected = ", ".join(f't."{c}"' for c in tracked)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'WITH ctx AS (SELECT _pgh_attach_context() AS id) '
-            f'INSERT INTO "{event._meta.db_table}" (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id, {columns}) '
-            f'SELECT NOW(), %s, t."id", (SELECT id FROM ctx), {selected} '
-            f'FROM "{model._meta.db_table}" t WHERE t."id" = ANY(%s) ORDER BY t."id"',
-            ["insert", ids])
-
-
+    record_inserts(model, ids)
