@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-__all__ = ["FORMULA_TRIGGERS", "safe_cell_text"]
+__all__ = ["FORMULA_TRIGGERS", "plain_text", "safe_cell_text"]
 
 FORMULA_TRIGGERS = frozenset("=+-@＝＋－＠")
 
@@ -21,8 +21,8 @@ FORMULA_TRIGGERS = frozenset("=+-@＝＋－＠")
 _ILLEGAL_XML_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def _plain_text(value: object) -> str:
-    """The text a person would expect to see for a cell value."""
+def plain_text(value: object) -> str:
+    """The text a person would expect to see for a cell value (是/否, 3 not 3.0, dates in ISO)."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -50,7 +50,7 @@ def safe_cell_text(value: object) -> str:
     Text starting with = + - @ (half- or full-width), also after leading whitespace, is
     prefixed with an apostrophe. Illegal XML control characters are removed.
     """
-    text = _plain_text(value)
+    text = plain_text(value)
     if not text:
         return text
     if _ILLEGAL_XML_RE.search(text):

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from eldercare.spreadsheets import plain_text
 from registry.choices import (
     ETHNICITIES,
     ElderDifficulty,
@@ -90,23 +91,7 @@ def to_text(value: object) -> str:
         if text[:1] == "'" and text[1:].lstrip()[:1] in _FORMULA_TRIGGERS and len(text) > 1:
             text = text[1:]
         return text
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if value is None:
-        return ""
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return plain_text(value)  # what the readers give besides text: numbers, 是/否 cells, dates, None
 
 
 def normalize_text(value: object) -> tuple[str | None, None]:
