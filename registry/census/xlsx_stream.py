@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import os
 import pickle
 import posixpath
@@ -119,8 +120,47 @@ def _date_styles(archive: zipfile.ZipFile) -> frozenset[int]:
 
 
 def _shared_strings(archive: zipfile.ZipFile, name: str | None) -> list[str]:
+    """The shared-strings table: by a regex where every entry is written plainly, as Excel, WPS
+    and openpyxl do (862,000 entries in 0.5 s instead of 2.7 s with expat), else by expat."""
     if not name:
         return []
+    strings = _plain_shared_strings(archive, name)
+    return strings if strings is not None else _parsed_shared_strings(archive, name)
+
+
+# A plain entry: one text run, nothing to unescape and no carriage return to normalise.
+_PLAIN_SI_RE = re.compile(rb'<si><t(?: xml:space="preserve")?>([^<&\r]*)</t></si>')
+
+
+def _plain_shared_strings(archive: zipfile.ZipFile, name: str) -> list[str] | None:
+    """The table when every entry is plain; None as soon as one is not (rich text runs, phonetic
+    guides, entities, a DTD, a part cut short …): expat then reads the whole part."""
+    strings: list[str] = []
+    with archive.open(name) as stream:
+        pending = stream.read(64 * 1024)
+        first = pending.find(b"<si")
+        if first < 0 or b"<!" in pending[:first]:
+            return None
+        pending = pending[first:]
+        while True:
+            chunk = stream.read(4 * _CHUNK)
+            pending += chunk
+            cut = pending.rfind(b"</si>")
+            if chunk and cut < 0:
+                if len(pending) > _MAX_ROW_BYTES:
+                    return None
+                continue
+            cut = cut + len(b"</si>") if cut >= 0 else 0
+            segment, pending = pending[:cut], pending[cut:]
+            found = _PLAIN_SI_RE.findall(segment)
+            if len(found) != segment.count(b"<si"):
+                return None
+            strings.extend(map(bytes.decode, found))
+            if not chunk:  # the end: nothing may follow the last entry but the root's closing tag
+                return strings if pending.strip() == b"</sst>" else None
+
+
+def _parsed_shared_strings(archive: zipfile.ZipFile, name: str) -> list[str]:
     strings: list[str] = []
     parts: list[str] = []
     state = {"in_t": False, "skip": 0}
@@ -561,6 +601,7 @@ def _serve(path: str, part: str, strings_part: str, calendar: str, *limits: str)
     problem with the file as ("unsafe", …), ("too_large", …) or ("damaged", …) rather than a traceback
     on stderr."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C at a terminal is for the import, which closes us
+    gc.disable()  # rows hold no reference cycles; collections cost 7% of the reading
     out = sys.stdout.buffer
 
     def send(message) -> None:

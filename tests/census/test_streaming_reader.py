@@ -131,6 +131,44 @@ def test_a_shared_string_index_past_the_table_is_refused(census_workbook, monkey
         read_all(damaged, monkeypatch)
 
 
+SHARED_STRINGS = "xl/sharedStrings.xml"
+
+
+def shared_strings_of(path):
+    with zipfile.ZipFile(path) as archive:
+        return (xlsx_stream._plain_shared_strings(archive, SHARED_STRINGS),
+                xlsx_stream._parsed_shared_strings(archive, SHARED_STRINGS))
+
+
+def test_plain_shared_strings_are_read_by_the_regex_as_expat_reads_them(census_workbook):
+    plain, parsed = shared_strings_of(census_workbook)
+    assert plain == parsed and len(plain) > 100
+
+
+@pytest.mark.parametrize(("entry", "text"), [
+    (b"<si><t>a &amp; b</t></si>", "a & b"),
+    (b"<si><t>line\r\nbreak</t></si>", "line\nbreak"),  # XML folds a carriage return into a line feed
+    (b"<si><r><t>rich </t></r><r><rPr><b/></rPr><t>text</t></r></si>", "rich text"),
+    ("<si><t>张</t><rPh sb=\"0\" eb=\"1\"><t>zhang</t></rPh></si>".encode(), "张"),  # the guide is not the value
+    (b"<si><t/></si>", ""),
+], ids=["entity", "carriage-return", "rich-text", "phonetic-guide", "empty"])
+def test_shared_strings_the_regex_does_not_read_go_to_expat(census_workbook, entry, text):
+    changed = with_part(census_workbook, SHARED_STRINGS, lambda xml: xml.replace(b"</sst>", entry + b"</sst>"))
+    plain, parsed = shared_strings_of(changed)
+    assert plain is None
+    assert parsed[-1] == text
+    with zipfile.ZipFile(changed) as archive:
+        assert xlsx_stream._shared_strings(archive, SHARED_STRINGS) == parsed
+
+
+def test_a_shared_strings_table_cut_short_is_refused(census_workbook, monkeypatch):
+    damaged = with_part(census_workbook, SHARED_STRINGS, lambda xml: xml[: xml.rfind(b"<si>") + 6])
+    with zipfile.ZipFile(damaged) as archive:
+        assert xlsx_stream._plain_shared_strings(archive, SHARED_STRINGS) is None  # expat then finds it unfinished
+    with pytest.raises(reader.CensusFileError, match=MSG_DAMAGED):
+        read_all(damaged, monkeypatch)
+
+
 def test_the_shared_strings_are_loaded_only_in_the_child(census_workbook, monkeypatch):
     def not_here(*_args):
         raise AssertionError("the import process loaded the shared strings")
