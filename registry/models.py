@@ -121,8 +121,10 @@ class Elder(models.Model):
     """One left-behind elder, keyed by the 18-digit resident ID. Never deleted: status changes."""
 
     # Where and who
+    # Indexed by elder_village_prefix and elder_register_order below (equality and prefix): the
+    # foreign key's own two indexes would only cost every insert.
     village = models.ForeignKey("eldercare.Area", verbose_name=_("村(社区)"), on_delete=models.PROTECT,
-                                related_name="elders")
+                                related_name="elders", db_index=False)
     village_group = models.CharField(_("村民小组"), max_length=20, blank=True)
     name = models.CharField(_("姓名"), max_length=30)
     name_initials = models.CharField(_("姓名拼音首字母"), max_length=30, blank=True, editable=False)
@@ -321,7 +323,7 @@ class Guardian(models.Model):
     """A supporter (赡养人/扶养人). One person, linked to every elder they support."""
 
     village = models.ForeignKey("eldercare.Area", verbose_name=_("登记村"), on_delete=models.PROTECT,
-                                related_name="guardians")
+                                related_name="guardians", db_index=False)  # guardian_village_prefix below
     name = models.CharField(_("姓名"), max_length=30)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     id_number = models.CharField(_("公民身份号码"), max_length=18, blank=True)
@@ -363,7 +365,9 @@ class ElderGuardianQuerySet(ScopedQuerySet):
 class ElderGuardian(models.Model):
     """The link between an elder and one of their guardians, with the relation."""
 
-    elder = models.ForeignKey(Elder, verbose_name=_("老人"), on_delete=models.PROTECT, related_name="guardian_links")
+    # Indexed by elder_guardian_unique (elder, guardian) below.
+    elder = models.ForeignKey(Elder, verbose_name=_("老人"), on_delete=models.PROTECT, related_name="guardian_links",
+                              db_index=False)
     guardian = models.ForeignKey(Guardian, verbose_name=_("赡养人"), on_delete=models.PROTECT,
                                  related_name="elder_links")
     relation = models.CharField(_("与老人关系"), max_length=20, choices=GuardianRelation.choices)
