@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -107,17 +108,48 @@ _REQUIRED_HEADERS = {
 }
 
 
-def _checked(function: Normalizer) -> Callable[[object], tuple]:
-    """Wrap a normaliser to return (value, error, warning) instead of raising."""
+class _Problem:
+    """A checked cell that has an error (and no value) or warnings (and its value). Rare: a column
+    of clean cells is just its values, and a chunk is searched for problems only when it has one."""
 
-    def run(value: object) -> tuple:
+    __slots__ = ("result", "errors", "warnings")
+
+    def __init__(self, result: object, errors: tuple = (), warnings: tuple = ()):
+        self.result, self.errors, self.warnings = result, errors, warnings
+
+
+def _checked(function: Normalizer) -> Callable[[object], object]:
+    """Wrap a normaliser: a cell → its value (None when empty) or a _Problem, never an exception."""
+
+    def run(value: object) -> object:
+        if value is None or value == "":
+            return None
         try:
             result, warning = function(value)
         except nz.FieldError as error:
-            return None, str(error), None
-        return result, None, warning
+            return _Problem(None, (str(error),))
+        return result if warning is None else _Problem(result, (), (warning,))
 
     return run
+
+
+class _Memo(dict):
+    """A column's checked cells by cell value, for columns whose values repeat (villages, yes/no,
+    vocabularies): a chunk's column is then looked up by map() in C. `problems` holds the values
+    that gave a _Problem, so that a chunk without any is not searched."""
+
+    def __init__(self, run: Callable[[object], object]):
+        super().__init__()
+        self.run = run
+        self.problems: set = set()
+
+    def __missing__(self, value: object) -> object:
+        outcome = self.run(value)
+        if outcome.__class__ is _Problem:
+            self.problems.add(value)
+        if len(self) < _MEMO_LIMIT:
+            self[value] = outcome
+        return outcome
 
 
 def _cell_text(value: object) -> str:
@@ -129,8 +161,8 @@ def _age_on(born: dt.date, day: dt.date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-# One planned column: (index, kind, key, slot, run, cache, header). A plain tuple because the
-# row loop unpacks it millions of times; `cache` is a per-column memo dict or None.
+# One planned column: (index, kind, key, slot, check, memo, header); `check` maps a cell to its
+# value or a _Problem, and is the _Memo's __getitem__ for the columns whose values repeat.
 _Column = tuple
 
 
@@ -148,6 +180,7 @@ class CensusFile:
         self.file_warnings: list[str] = plan.file_warnings
         self.sheet_name: str | None = table.sheet_name
         self._columns = self._build_columns(plan)
+        self._width = max(column[0] for column in self._columns) + 1
         self._serial_columns = frozenset(i for i, target in enumerate(plan.targets) if target == SERIAL)
 
     def _build_columns(self, plan: ColumnPlan) -> list[_Column]:
@@ -166,14 +199,28 @@ class CensusFile:
             else:
                 function, memoise = _NORMALIZERS[target]
                 kind, key, slot_number = _KIND_BY_KEY.get(target, _SCALAR), target, 0
-            columns.append((index, kind, key, slot_number, _checked(function), {} if memoise else None, header))
+            check = _checked(self._surveyed if kind == _SURVEYED else function)
+            memo = _Memo(check) if memoise else None
+            columns.append((index, kind, key, slot_number, memo.__getitem__ if memo is not None else check, memo, header))
         return columns
 
-    def _parse_id(self, value: object) -> tuple:
+    def _parse_id(self, value: object) -> object:
+        if value is None or value == "":
+            return None
         try:
-            return parse_id_number(value, today=self.today), None, None
+            return parse_id_number(value, today=self.today)
         except IDNumberError as error:
-            return None, str(error), None
+            return _Problem(None, (str(error),))
+
+    def _surveyed(self, value: object) -> tuple:
+        """The survey date, refused when after `today`, with a warning when only a month is given."""
+        result, _ = nz.normalize_date(value)  # it never warns
+        if result is None:
+            return None, None
+        surveyed, approximate = result
+        if surveyed > self.today:
+            raise nz.FieldError("调查日期晚于今天，请核对年份和月份")
+        return surveyed, "调查日期只有年月，按当月 1 日记录（近似值）" if approximate else None
 
     def column_header(self, key: str) -> str:
         """The header as written of the column holding `key` ('' when the sheet has none)."""
@@ -192,11 +239,26 @@ class CensusFile:
 
     def rows(self) -> Iterator[CensusRow]:
         """Stream the data rows (once), applying the skip rules and the within-file checks."""
-        plan = self._plan
-        start = plan.data_start
+        for chunk in self.chunks():
+            yield from chunk
+
+    def chunks(self, size: int = 2000) -> Iterator[list[CensusRow]]:
+        """The data rows (once) in lists of up to `size`, each list checked column by column."""
         seen_ids: dict[str, int] = {}
+        pending: list[tuple[int, list]] = []
+        for numbered in self._data_rows():
+            pending.append(numbered)
+            if len(pending) >= size:
+                yield self._check(pending, seen_ids)
+                pending = []
+        if pending:
+            yield self._check(pending, seen_ids)
+
+    def _data_rows(self) -> Iterator[tuple[int, list]]:
+        """(Excel row number, cells) of the rows below the header that hold data: empty rows and
+        rows with only the 序号 filled in are skipped, and a totals or notes row ends the table."""
+        start = self._plan.data_start
         serial_columns = self._serial_columns
-        process = self._process
         rows = chain(self._head[start:], self._rest)
         self._head = []
         for row_number, cells in enumerate(rows, start=start + 1):
@@ -220,87 +282,98 @@ class CensusFile:
                     return  # totals and notes: nothing below is data
             if not has_content:
                 continue  # only the 序号 column is filled in
-            row = process(row_number, cells)
-            number = row.values.get("id_number")
+            yield row_number, cells
+
+    def _check(self, numbered: list[tuple[int, list]], seen_ids: dict[str, int]) -> list[CensusRow]:
+        """Check a chunk of rows column by column — each column's cells go through its normaliser
+        (or its memo, by map() in C) in one pass — then put each row together: the per-cell loop
+        this replaces was a third of the checking time of a county census."""
+        width = self._width
+        padded = [cells if len(cells) >= width else [*cells, *[None] * (width - len(cells))] for _, cells in numbered]
+        cells_by_column = list(zip(*padded, strict=False))  # rows may run past the planned columns
+        scalars: list[tuple[str, list]] = []
+        phones: list[list] = []
+        guardians: list[tuple[int, str, list]] = []
+        given: dict[int, list[tuple[list, tuple, str]]] = {_SEX: [], _BIRTH: []}
+        ids: list = [None] * len(numbered)
+        problems: dict[int, list[tuple[_Problem, object, str]]] = defaultdict(list)  # row → in column order
+        for index, kind, key, slot, check, memo, header in self._columns:
+            cells = cells_by_column[index]
+            results = list(map(check, cells))
+            if (not memo.problems.isdisjoint(cells)) if memo is not None else _Problem in map(type, results):
+                for position, result in enumerate(results):
+                    if result.__class__ is _Problem:
+                        problems[position].append((result, cells[position], header))
+                        results[position] = result.result
+            if kind == _SCALAR or kind == _SURVEYED:
+                scalars.append((key, results))
+            elif kind == _GUARDIAN:
+                guardians.append((slot, key, results))
+            elif kind == _PHONES:
+                phones.append(results)
+            elif kind == _ID:
+                ids = results
+            else:  # sex, birth date: checked against the ID number
+                given[kind].append((results, cells, header))
+
+        keys = [key for key, _ in scalars]  # never empty: the name column is one
+        checked = []
+        by_row = zip(*(results for _, results in scalars), strict=True)
+        for position, ((row_number, cells), row_values) in enumerate(zip(numbered, by_row, strict=True)):
+            values = {key: value for key, value in zip(keys, row_values, strict=True) if value is not None}
+            errors: list[CellIssue] = []
+            warnings: list[CellIssue] = []
+            for problem, raw, header in problems.get(position, ()):
+                text = _cell_text(raw)
+                errors.extend(CellIssue(header, text, message) for message in problem.errors)
+                warnings.extend(CellIssue(header, text, message) for message in problem.warnings)
+            for results in phones:
+                found = results[position]
+                if found is not None:
+                    merged = values.setdefault("phones", [])
+                    merged.extend(phone for phone in found if phone not in merged)
+            row = CensusRow(row_number, cells, values, errors, warnings)
+            parsed_id = ids[position]
+            self._check_required(row, parsed_id, cells)
+            if parsed_id is not None:
+                self._apply_id(row, parsed_id, self._given(given[_SEX], position),
+                               self._given(given[_BIRTH], position), cells)
+            slots: list[dict] = [{}, {}]
+            for slot, part, results in guardians:
+                found = results[position]
+                if found is not None:
+                    slots[slot][part] = found
+            self._apply_guardians(row, slots)
+            if values.get("agreement") is True and "agreement_caregiver" not in values:
+                errors.append(
+                    CellIssue(
+                        self.column_header("agreement"),
+                        _cell_text(self._cell(cells, "agreement")),
+                        "已签订委托照顾协议，但没有填写受托人姓名；请补填受托人，或把协议一栏改为“否”",
+                    )
+                )
+            number = values.get("id_number")
             if number is not None:
                 first_row = seen_ids.setdefault(number, row_number)
                 if first_row != row_number:
-                    row.errors.append(
+                    errors.append(
                         CellIssue(
                             self.column_header("id_number"),
-                            _cell_text(cells[plan.column_of("id_number")]),
+                            _cell_text(self._cell(cells, "id_number")),
                             f"与第 {first_row} 行身份证号重复，同一人只能填写一行；请删除重复的行或核对身份证号",
                         )
                     )
-            yield row
+            checked.append(row)
+        return checked
 
-    def _process(self, row_number: int, cells: list) -> CensusRow:
-        values: dict = {}
-        errors: list[CellIssue] = []
-        warnings: list[CellIssue] = []
-        guardians: list[dict] = [{}, {}]
-        parsed_id: ParsedID | None = None
-        sex_given = birth_given = None
-        count = len(cells)
-        for index, kind, key, slot, run, cache, header in self._columns:
-            if index >= count:
-                continue
-            value = cells[index]
-            if value is None or value == "":
-                continue
-            if cache is not None:
-                # Memoised per distinct value (inline: this loop runs millions of times).
-                outcome = cache.get(value)
-                if outcome is None:
-                    outcome = run(value)
-                    if len(cache) < _MEMO_LIMIT:
-                        cache[value] = outcome
-            else:
-                outcome = run(value)
-            result, error, warning = outcome
-            if error is not None:
-                errors.append(CellIssue(header, _cell_text(value), error))
-                continue
-            if warning is not None:
-                warnings.append(CellIssue(header, _cell_text(value), warning))
-            if result is None:
-                continue
-            if kind == _SCALAR:
-                values[key] = result
-            elif kind == _GUARDIAN:
-                guardians[slot][key] = result
-            elif kind == _PHONES:
-                phones = values.setdefault("phones", [])
-                phones.extend(phone for phone in result if phone not in phones)
-            elif kind == _ID:
-                parsed_id = result
-            elif kind == _SEX:
-                sex_given = (result, value, header)
-            elif kind == _BIRTH:
-                birth_given = (result, value, header)
-            elif kind == _SURVEYED:
-                surveyed, approximate = result
-                if surveyed > self.today:
-                    errors.append(CellIssue(header, _cell_text(value), "调查日期晚于今天，请核对年份和月份"))
-                    continue
-                if approximate:
-                    warnings.append(CellIssue(header, _cell_text(value), "调查日期只有年月，按当月 1 日记录（近似值）"))
-                values["surveyed_on"] = surveyed
-
-        row = CensusRow(row_number, cells, values, errors, warnings)
-        self._check_required(row, parsed_id, cells)
-        if parsed_id is not None:
-            self._apply_id(row, parsed_id, sex_given, birth_given, cells)
-        self._apply_guardians(row, guardians)
-        if values.get("agreement") is True and "agreement_caregiver" not in values:
-            errors.append(
-                CellIssue(
-                    self.column_header("agreement"),
-                    _cell_text(self._cell(cells, "agreement")),
-                    "已签订委托照顾协议，但没有填写受托人姓名；请补填受托人，或把协议一栏改为“否”",
-                )
-            )
-        return row
+    @staticmethod
+    def _given(columns: list[tuple[list, tuple, str]], position: int) -> tuple | None:
+        """(value, cell, header) of the last column of a kind filled in on the row, or None."""
+        found = None
+        for results, cells, header in columns:
+            if results[position] is not None:
+                found = (results[position], cells[position], header)
+        return found
 
     def _cell(self, cells: list, key: str) -> object:
         index = self._plan.column_of(key)
