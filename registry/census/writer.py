@@ -26,6 +26,7 @@ import contextlib
 import functools
 import gc
 import io
+import operator
 import os
 import re
 import threading
@@ -66,6 +67,7 @@ ELDER_FIELDS = (
     "family_doctor", "cadre", "surveyed_by", "surveyed_on", "notes",
 )
 _LOADED_FIELDS = ("id_number", "id", "village_id", *ELDER_FIELDS)
+_ELDER_VALUES = operator.itemgetter(*ELDER_FIELDS)
 _ELDERS_SQL = (f"SELECT {', '.join(_LOADED_FIELDS)} FROM {Elder._meta.db_table} WHERE id_number = ANY(%s::text[])")
 _LINK_KEYS = ("id", "elder_id", "relation", "is_primary", "guardian_id", "guardian__name", "guardian__phone",
               "guardian__whereabouts")
@@ -322,7 +324,7 @@ class CensusWriter:
     def _run(self, census: CensusFile, outcome: ImportOutcome, book: _RejectedBook | None) -> None:
         # Three stages: checking rows (engine), resolving them against the register, writing.
         # With `parallel` the first two run in threads of their own, a batch or two ahead.
-        chunks = self._chunks(census)
+        chunks = census.chunks(self.batch_rows)
         if self.parallel:
             chunks = _run_ahead(chunks, "census-check")
         batches = self._resolved(chunks)
@@ -340,16 +342,6 @@ class CensusWriter:
             self.progress(outcome.rows, outcome)
         if self._pause_after and batches >= self._pause_after:
             time.sleep(600)
-
-    def _chunks(self, census: CensusFile) -> Iterator[list[CensusRow]]:
-        chunk: list[CensusRow] = []
-        for row in census.rows():
-            chunk.append(row)
-            if len(chunk) >= self.batch_rows:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
 
     def _resolved(self, chunks: Iterator[list[CensusRow]]) -> Iterator[_Batch]:
         try:
@@ -421,7 +413,6 @@ class CensusWriter:
                 link = dict(zip(_LINK_KEYS, row, strict=True))
                 links[link["elder_id"]].append(link)
             agreements = set(_fetch(_AGREEMENTS_SQL, [ids]))
-        known_guardians = self._known_guardians()
         settled = self._settled_guardians
 
         # New elders and guardians are referred to by -(position + 1) until their ids are drawn.
@@ -445,7 +436,10 @@ class CensusWriter:
                 elder_links: list[dict] = []
                 has_primary = False
             else:
-                changes = {key: values[key] for key in ELDER_FIELDS if key in values and values[key] != current[key]}
+                # The row's cells over the register's values (an empty cell is absent: it keeps
+                # the value), compared in C; field by field only when something differs.
+                changes = {} if _ELDER_VALUES({**current, **values}) == _ELDER_VALUES(current) else {
+                    key: values[key] for key in ELDER_FIELDS if key in values and values[key] != current[key]}
                 if code != current["village_id"]:
                     changes["village_id"] = code
                 if changes:
@@ -487,7 +481,7 @@ class CensusWriter:
                 used_guardians.add(key)
                 # Someone already registered in the village with this name and phone is that
                 # person; without a phone, a name alone does not say so (two 王秀英 in one village).
-                guardian_ref = (known_guardians.get(key) or guardian_refs.get(key)) if phone else None
+                guardian_ref = (self._known_guardians().get(key) or guardian_refs.get(key)) if phone else None
                 if guardian_ref is None:
                     new_guardians.append({"village_id": code, "name": name, "phone": phone,
                                           "whereabouts": guardian.get("whereabouts", "")})
@@ -517,7 +511,7 @@ class CensusWriter:
 
         if self.dry_run:
             for key in guardian_refs:
-                known_guardians[key] = -1  # no ids in a dry run: later rows link to it, as they would
+                self._guardians[key] = -1  # no ids in a dry run: later rows link to it, as they would
             return batch
         self._build_inserts(batch, new_elders, new_guardians, guardian_refs, new_links, new_agreements)
         for model, changes in ((Elder, batch.elder_updates), (Guardian, batch.guardian_updates.items()),
@@ -557,8 +551,9 @@ class CensusWriter:
 
     def _known_guardians(self) -> dict:
         """Guardians with a phone already registered in the user's villages, by (village, name,
-        phone): linked rather than created twice. Loaded once per import and kept up to date with
-        the ones this import creates (a per-batch lookup would scan a growing table)."""
+        phone): linked rather than created twice. Loaded when a row first brings a new guardian
+        (never, re-importing an unchanged file) and kept up to date with the ones this import
+        creates (a per-batch lookup would scan a growing table)."""
         if self._guardians is None:
             self._guardians = {}
             queryset = Guardian._base_manager.exclude(phone="")
