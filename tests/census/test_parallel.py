@@ -1,6 +1,7 @@
-"""Big files are resolved in a thread of their own, ahead of the writes: the outcome is the same
-as in line, a failure or a cancel in either thread reaches the caller, and nothing is half-written.
-Transactional tests: the resolving thread has its own connection and reads committed data only."""
+"""Big files are checked and resolved in a thread of their own, ahead of the writes, with the
+register lookups in another: the outcome is the same as in line, a failure or a cancel in any
+thread reaches the caller, and nothing is half-written. Transactional tests: the threads have
+their own connections and read committed data only."""
 
 import threading
 from datetime import date
@@ -114,22 +115,24 @@ def test_a_failure_while_writing_rolls_everything_back_and_stops_the_thread(tmp_
     assert census_threads() == []  # no thread left behind
 
 
-def test_a_failure_while_resolving_reaches_the_caller(tmp_path, world, parallel, monkeypatch):
+@pytest.mark.parametrize("step", ["_lookup", "_resolve"])
+def test_a_failure_while_resolving_reaches_the_caller(tmp_path, world, parallel, monkeypatch, step):
+    """Looking rows up (its own thread when ahead) or classifying them (the resolving thread)."""
     from registry.census import writer
 
     rows = [person("李家湾村", f"老人{i}", make_id_number(date(1950, 1, i + 1))) for i in range(7)]
     path = write_workbook(tmp_path / "a.xlsx", rows)
     before = register()
-    real = writer.CensusWriter._resolve
+    real = getattr(writer.CensusWriter, step)
     calls = []
 
-    def fail_on_the_third(self, rows):
-        calls.append(rows)
+    def fail_on_the_third(self, *args):
+        calls.append(args)
         if len(calls) == 3:
             raise ValueError("resolving broke")
-        return real(self, rows)
+        return real(self, *args)
 
-    monkeypatch.setattr(writer.CensusWriter, "_resolve", fail_on_the_third)
+    monkeypatch.setattr(writer.CensusWriter, step, fail_on_the_third)
     with pytest.raises(ValueError, match="resolving broke"):
         execute(str(path), filename="a.xlsx", user=world.users["town"])
     assert register() == before
