@@ -26,7 +26,6 @@ import contextlib
 import functools
 import gc
 import io
-import operator
 import os
 import re
 import sys
@@ -70,10 +69,7 @@ ELDER_FIELDS = (
     "family_doctor", "cadre", "surveyed_by", "surveyed_on", "notes",
 )
 _LOADED_FIELDS = ("id_number", "id", "village_id", *ELDER_FIELDS)
-_ELDER_VALUES = operator.itemgetter(*ELDER_FIELDS)
 _ELDERS_SQL = (f"SELECT {', '.join(_LOADED_FIELDS)} FROM {Elder._meta.db_table} WHERE id_number = ANY(%s::text[])")
-_LINK_KEYS = ("id", "elder_id", "relation", "is_primary", "guardian_id", "guardian__name", "guardian__phone",
-              "guardian__whereabouts")
 _LINKS_SQL = (f"SELECT l.id, l.elder_id, l.relation, l.is_primary, l.guardian_id, g.name, g.phone, g.whereabouts "
               f"FROM {ElderGuardian._meta.db_table} l JOIN {Guardian._meta.db_table} g ON g.id = l.guardian_id "
               f"WHERE l.elder_id = ANY(%s::bigint[]) ORDER BY l.is_primary DESC, l.id")  # the model's ordering
@@ -197,10 +193,23 @@ class _Jurisdiction:
 ProgressCallback = Callable[[int, "ImportOutcome"], None]
 
 
+class _Link(NamedTuple):
+    """A guardian link of an elder in the register, with the guardian's own fields (_LINKS_SQL)."""
+
+    id: int
+    elder_id: int
+    relation: str
+    is_primary: bool
+    guardian_id: int
+    name: str
+    phone: str
+    whereabouts: str
+
+
 class _Register(NamedTuple):
     """What the register holds for a chunk's ID numbers (CensusWriter._lookup)."""
 
-    existing: dict  # ID number → the elder's loaded fields
+    existing: dict  # ID number → the elder's row: (ID number, id, village, *ELDER_FIELDS)
     links: dict  # elder id → its guardian links
     agreements: set  # (elder id, caregiver name)
 
@@ -424,16 +433,14 @@ class CensusWriter:
         numbers = [row.values["id_number"] for row in rows if row.ok and "id_number" in row.values]
         if not numbers:
             return _Register({}, {}, set())
-        existing = {row[0]: dict(zip(_LOADED_FIELDS, row, strict=True))
-                    for row in _fetch(_ELDERS_SQL, [_array_literal(numbers)])}
-        in_scope_ids = [e["id"] for e in existing.values() if self.scope.in_scope(e["village_id"])]
-        links: dict[int, list[dict]] = defaultdict(list)
+        existing = {row[0]: row for row in _fetch(_ELDERS_SQL, [_array_literal(numbers)])}
+        in_scope_ids = [row[1] for row in existing.values() if self.scope.in_scope(row[2])]
+        links: dict[int, list[_Link]] = defaultdict(list)
         agreements: set[tuple[int, str]] = set()
         if in_scope_ids:
             ids = _array_literal(map(str, in_scope_ids))
-            for row in _fetch(_LINKS_SQL, [ids]):
-                link = dict(zip(_LINK_KEYS, row, strict=True))
-                links[link["elder_id"]].append(link)
+            for link in map(_Link._make, _fetch(_LINKS_SQL, [ids])):
+                links[link.elder_id].append(link)
             agreements = set(_fetch(_AGREEMENTS_SQL, [ids]))
         return _Register(existing, links, agreements)
 
@@ -470,7 +477,7 @@ class CensusWriter:
         for row, code in accepted:
             values = row.values
             current = existing.get(values["id_number"])
-            if current is not None and not self.scope.in_scope(current["village_id"]):
+            if current is not None and not self.scope.in_scope(current[2]):
                 row.errors.append(CellIssue(self.id_header, values["id_number"], OUT_OF_SCOPE_ID))
                 batch.rejected.append(row)
                 continue
@@ -478,45 +485,45 @@ class CensusWriter:
             if current is None:
                 new_elders.append({**values, "village_id": code})
                 elder_ref = -len(new_elders)
-                elder_links: list[dict] = []
+                elder_links: list[_Link] = []
                 has_primary = False
             else:
+                elder_ref, village_id, stored = current[1], current[2], current[3:]
                 # The row's cells over the register's values (an empty cell is absent: it keeps
                 # the value), compared in C; field by field only when something differs.
-                changes = {} if _ELDER_VALUES({**current, **values}) == _ELDER_VALUES(current) else {
-                    key: values[key] for key in ELDER_FIELDS if key in values and values[key] != current[key]}
-                if code != current["village_id"]:
+                merged = tuple(map(values.get, ELDER_FIELDS, stored))
+                changes = {} if merged == stored else {
+                    key: value for key, value, old in zip(ELDER_FIELDS, merged, stored, strict=True) if value != old}
+                if code != village_id:
                     changes["village_id"] = code
                 if changes:
                     if "name" in changes:
                         changes["name_initials"] = name_initials(changes["name"])
-                    batch.elder_updates.append((current["id"], changes))
+                    batch.elder_updates.append((elder_ref, changes))
                     changed = True
-                elder_ref = current["id"]
                 elder_links = links.get(elder_ref, [])
-                has_primary = any(link["is_primary"] for link in elder_links)
+                has_primary = any(link.is_primary for link in elder_links)
 
             used_links: set[int] = set()
             used_guardians: set = set()
             for slot, guardian in enumerate(values.get("guardians", ())):
                 name = guardian["name"]
                 # Slot by slot: two guardians of one elder may share a name (two sons named 张伟).
-                linked = next((link for link in elder_links
-                               if link["guardian__name"] == name and link["id"] not in used_links), None)
+                linked = next((link for link in elder_links if link.name == name and link.id not in used_links), None)
                 if linked is not None:
-                    used_links.add(linked["id"])
-                    guardian_id = linked["guardian_id"]
+                    used_links.add(linked.id)
+                    guardian_id = linked.guardian_id
                     # A guardian shared by several elders takes the first row's phone and
                     # whereabouts: later rows that differ would flip it on every re-import.
                     if guardian_id not in settled:
                         settled.add(guardian_id)
                         changes = {key: guardian[key] for key in ("phone", "whereabouts")
-                                   if key in guardian and guardian[key] != linked[f"guardian__{key}"]}
+                                   if key in guardian and guardian[key] != getattr(linked, key)}
                         if changes:
                             batch.guardian_updates[guardian_id] = changes
                             changed = True
-                    if "relation" in guardian and guardian["relation"] != linked["relation"]:
-                        batch.link_updates.append((linked["id"], {"relation": guardian["relation"]}))
+                    if "relation" in guardian and guardian["relation"] != linked.relation:
+                        batch.link_updates.append((linked.id, {"relation": guardian["relation"]}))
                         changed = True
                     continue
                 phone = guardian.get("phone", "")
