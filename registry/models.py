@@ -155,7 +155,7 @@ class Elder(models.Model):
     cadre = models.CharField(_("帮扶责任人"), max_length=30, blank=True)
     responsible_worker = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("巡访责任人"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="assigned_elders",
+        on_delete=models.SET_NULL, related_name="assigned_elders", db_index=False,  # elder_responsible_worker
     )
     surveyed_by = models.CharField(_("调查人"), max_length=30, blank=True)
     surveyed_on = models.DateField(_("调查日期"), null=True, blank=True)
@@ -199,6 +199,9 @@ class Elder(models.Model):
             models.Index(fields=["name"], name="elder_name"),
             # search by the last 4 digits of a phone number
             GinIndex(fields=["phones"], name="elder_phones"),
+            # a worker's elders; most have none assigned (imported rows), which need no entry
+            models.Index(fields=["responsible_worker"], name="elder_responsible_worker",
+                         condition=Q(responsible_worker__isnull=False)),
         ]
 
     def __str__(self):
