@@ -372,6 +372,7 @@ class CensusWriter:
                 return
             with ThreadPoolExecutor(1, thread_name_prefix="census-lookup") as lookups:
                 try:
+                    lookups.submit(_without_parallel_plans)
                     previous = None
                     for chunk in chunks:
                         looked_up = lookups.submit(self._lookup, chunk)
@@ -637,6 +638,14 @@ def _interpreter_tuned() -> Iterator[None]:
         sys.setswitchinterval(interval)
         if collecting:
             gc.enable()
+
+
+def _without_parallel_plans() -> None:
+    """For this thread's connection: the lookups fetch 2,000 keys by index, yet once the tables
+    have statistics PostgreSQL gives the links query a parallel worker — a process started per
+    query, on a core the import needs."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
 
 
 _END = object()
