@@ -1,25 +1,26 @@
 """The census writer: checked rows from the engine, resolved against the register, written in bulk.
 
 `CensusWriter(user, …).run(census_file)` streams the rows in batches (CENSUS_BATCH_ROWS). Each
-batch is first *resolved* (`_resolve`): a fixed number of queries whatever the batch size — the
+batch is first looked up (`_lookup`): a fixed number of queries whatever the batch size — the
 elders with the batch's ID numbers (unscoped on purpose: an ID registered out of the user's
-reach must be refused without saying where), their guardian links and agreements — classifies
-the rows new / updated / unchanged / rejected and turns the new ones into plain tuples in COPY
-column order, ids drawn from the sequences. Then it is *applied* (`_apply`): counts, preview,
-rejected-rows workbook and, unless `dry_run` (the preview), the writes — COPY for new rows with
-their history rows inserted set-wise, bulk UPDATEs for changed ones. The caller wraps the whole
-run in ONE transaction (see services.execute) so a crash leaves the register as it was.
+reach must be refused without saying where), their guardian links and agreements. Then it is
+*resolved* (`_resolve`): the rows are classified new / updated / unchanged / rejected and the
+new ones turned into binary COPY data, ids drawn from the sequences. Then it is *applied*
+(`_apply`): counts, preview, rejected-rows workbook and, unless `dry_run` (the preview), the
+writes — COPY for new rows with their history rows inserted set-wise, UPDATE … FROM for changed
+ones. The caller wraps the whole run in ONE transaction (see services.execute) so a crash
+leaves the register as it was.
 
-With `parallel` (big files) the resolving runs in a thread of its own, a batch or two ahead of
-the writes, on its own connection: it reads only what was committed before the import began,
-which is all it needs (an ID number appears once per file; guardians this import creates are
-remembered in memory). Resolving is Python work and writing mostly PostgreSQL's, so the two
-overlap.
+With `parallel` (big files) checking and resolving run in a thread of their own, a batch or two
+ahead of the writes, and each batch's lookups in another, while the thread checks the next
+batch; both have their own connections and read only what was committed before the import
+began, which is all they need (an ID number appears once per file; guardians this import
+creates are remembered in memory). Checking and resolving are Python work, looking up and
+writing mostly PostgreSQL's, so they overlap.
 
 Rows are never all kept in memory: the rejected ones go to the rejected-rows workbook as they
 are found, and only the first few are kept for the preview.
 """
-
 from __future__ import annotations
 
 import contextlib
@@ -654,9 +655,9 @@ _END = object()
 def _run_ahead(items: Iterator, name: str, depth: int = 2) -> Iterator:
     """Iterate `items` in a thread of its own, up to `depth` items ahead of the caller.
 
-    Checking and resolving rows is Python work; writing is mostly PostgreSQL's, and so is
-    looking rows up. Python threads share one core, but a thread waiting for PostgreSQL (or for
-    the .xlsx reader's process) lets the others run, so the stages overlap. A thread that
+    Checking and resolving rows is Python work; writing is mostly PostgreSQL's. Python threads
+    share one core, but a thread waiting for PostgreSQL (or for the .xlsx reader's process) lets
+    the others run, so the stages overlap. A thread that
     touches the database has a connection of its own: it reads what was committed before the
     import began. An exception in the thread is raised here; when the caller stops early
     (cancel, failure) the thread and the stages before it stop too."""
