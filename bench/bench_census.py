@@ -109,14 +109,17 @@ def _baseline(path: str, rows: int) -> None:
 
     from eldercare.models import Area
 
-    by_name = dict(Area.objects.filter(level="village").values_list("name", "code"))
+    # Village names repeat from town to town: by (village, town) as the census import does.
+    by_name = {(name, town): code for code, name, town in
+               Area.objects.filter(level="village").values_list("code", "name", "parent__name")}
     dataset = tablib.Dataset(headers=ElderResource.Meta.fields)
     with open_census(path, filename=Path(path).name) as census:
         for row in census.rows():
             values = row.values
-            if not row.ok or values.get("village") not in by_name:
+            village = by_name.get((values.get("village"), values.get("town")))
+            if not row.ok or village is None:
                 continue
-            dataset.append([by_name[values["village"]], *[str(values.get(key, "")) for key in ElderResource.Meta.fields[1:]]])
+            dataset.append([village, *[str(values.get(key, "")) for key in ElderResource.Meta.fields[1:]]])
             if len(dataset) >= rows:
                 break
     started = time.perf_counter()
