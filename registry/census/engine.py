@@ -285,9 +285,8 @@ class CensusFile:
             yield row_number, cells
 
     def _check(self, numbered: list[tuple[int, list]], seen_ids: dict[str, int]) -> list[CensusRow]:
-        """Check a chunk of rows column by column — each column's cells go through its normaliser
-        (or its memo, by map() in C) in one pass — then put each row together: the per-cell loop
-        this replaces was a third of the checking time of a county census."""
+        """Check a chunk of rows column by column — each column's cells through its normaliser in
+        one pass, or through its memo by map() in C — then put each row together."""
         width = self._width
         padded = [cells if len(cells) >= width else [*cells, *[None] * (width - len(cells))] for _, cells in numbered]
         cells_by_column = list(zip(*padded, strict=False))  # rows may run past the planned columns

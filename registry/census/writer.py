@@ -238,7 +238,6 @@ class _CopyTable:
     model defaults, to turn a dict of values into a COPY row."""
 
     def __init__(self, model):
-        self.model = model
         fields = [f for f in model._meta.concrete_fields if not getattr(f, "generated", False) and not f.primary_key]
         self.attnames = [f.attname for f in fields]
         self.columns = ", ".join(['"id"', *(f'"{f.column}"' for f in fields)])
@@ -259,7 +258,7 @@ class _UpdateTable:
 
     def __init__(self, model, attnames: tuple[str, ...], **stamp):
         fields = {f.attname: f for f in model._meta.concrete_fields}
-        self.model, self.attnames = model, attnames
+        self.attnames = attnames
         self.temp = f"census_{model._meta.model_name}_changes"
         self.ddl = ", ".join(['"id" bigint', *(f'"{fields[a].column}" {fields[a].db_type(connection)}'
                                                 for a in attnames)])

@@ -121,7 +121,7 @@ def _date_styles(archive: zipfile.ZipFile) -> frozenset[int]:
 
 def _shared_strings(archive: zipfile.ZipFile, name: str | None) -> list[str]:
     """The shared-strings table: by a regex where every entry is written plainly, as Excel, WPS
-    and openpyxl do (862,000 entries in 0.5 s instead of 2.7 s with expat), else by expat."""
+    and openpyxl do (862,000 entries in 0.35 s instead of 1.1 s with expat), else by expat."""
     if not name:
         return []
     strings = _plain_shared_strings(archive, name)
