@@ -630,16 +630,30 @@ def _interpreter_tuned() -> Iterator[None]:
       process's CPU on a county census;
     - the GIL handed over every 0.5 ms instead of 5: the writing thread waits for PostgreSQL a
       dozen times a batch, and after each wait for the busy resolving thread to let go of the
-      interpreter (the full county import: 35 s → 29 s)."""
-    collecting, interval = gc.isenabled(), sys.getswitchinterval()
-    gc.disable()
-    sys.setswitchinterval(0.0005)
+      interpreter (the full county import: 35 s → 29 s).
+
+    Both are process-wide: with imports overlapping in one process, the first sets them and the
+    last restores them."""
+    with _TUNING:
+        if not _TUNED:
+            _TUNED.append((gc.isenabled(), sys.getswitchinterval()))
+            gc.disable()
+            sys.setswitchinterval(0.0005)
+        _TUNED.append(None)
     try:
         yield
     finally:
-        sys.setswitchinterval(interval)
-        if collecting:
-            gc.enable()
+        with _TUNING:
+            _TUNED.pop()
+            if len(_TUNED) == 1:
+                collecting, interval = _TUNED.pop()
+                sys.setswitchinterval(interval)
+                if collecting:
+                    gc.enable()
+
+
+_TUNING = threading.Lock()
+_TUNED: list = []  # the settings found by the first import in, then one entry per import running
 
 
 def _without_parallel_plans() -> None:
