@@ -374,7 +374,7 @@ class CensusWriter:
                 return
             with ThreadPoolExecutor(1, thread_name_prefix="census-lookup") as lookups:
                 try:
-                    lookups.submit(_without_parallel_plans)
+                    lookups.submit(_without_parallel_plans).result()  # its failure is the import's
                     previous = None
                     for chunk in chunks:
                         looked_up = lookups.submit(self._lookup, chunk)
