@@ -317,7 +317,8 @@ class CaseEventQuerySet(ScopedQuerySet):
 
 
 # Event notes the reporting village may read even on a sensitive case: what it must act on
-# (the reason a report came back) and the outcome.
+# (the reason a report came back) and the outcome. For the village only: the county reads no
+# note of a sensitive case (docs/relief.md, "Who sees what").
 NOTES_FOR_VILLAGE = {CaseEventAction.RETURN, CaseEventAction.CLOSE}
 
 
@@ -346,9 +347,11 @@ class CaseEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}"
 
     def note_visible_to(self, user) -> bool:
+        """Whoever may read the case's narrative reads every note; on a sensitive case the
+        reporting village also reads the return reasons and the outcome, and nobody else more."""
         if self.case.narrative_visible_to(user):
             return True
-        return self.action in NOTES_FOR_VILLAGE
+        return user.role == UserRole.VILLAGE and self.action in NOTES_FOR_VILLAGE
 
 
 # --- Risk assessment ------------------------------------------------------------------------

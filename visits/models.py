@@ -189,12 +189,19 @@ class UrgentVisitRequestQuerySet(ScopedQuerySet):
     def open(self):
         return self.filter(fulfilled_by__isnull=True)
 
+    def fulfilled_by_visit_at(self, visited_at):
+        """Open requests a visit made at `visited_at` fulfils: those made before it, compared at
+        the precision people enter times (whole minutes). A visit entered for 17:36 fulfils a
+        request made at 17:36:42; a visit at 17:35 does not (docs/visits.md, rule 3)."""
+        next_minute = visited_at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        return self.open().filter(requested_at__lt=next_minute)
+
 
 @tracked()
 class UrgentVisitRequest(models.Model):
     """A reported special situation or hospital discharge: the next visit is due within 24 hours.
 
-    Open until a visit made after the request fulfils it (`fulfilled_by`)."""
+    Open until a visit made in the same minute or later fulfils it (`fulfilled_by`)."""
 
     elder = models.ForeignKey("registry.Elder", verbose_name=_("老人"), on_delete=models.PROTECT,
                               related_name="urgent_visit_requests")

@@ -104,7 +104,7 @@ def record_visit(elder, *, acting_user, submission_key, duties=(), **fields):
     back button, two requests at once) returns the visit already stored and `created=False`.
 
     `duties` are (guardian, duty, fulfilment) observed at the visit; each becomes a registry
-    duty observation. Open urgent requests made before the visit are marked fulfilled by it.
+    duty observation. Open urgent requests made before the visit (to the minute) are marked fulfilled by it.
     Returns (visit, created).
     """
     _check_may_record(elder, acting_user)
@@ -131,8 +131,7 @@ def record_visit(elder, *, acting_user, submission_key, duties=(), **fields):
         record_duty_observation(elder, guardian=guardian, duty=duty, fulfilment=fulfilment,
                                 observed_on=timezone.localdate(visit.visited_at), note=_("巡访时观察"),
                                 acting_user=acting_user)
-    UrgentVisitRequest.objects.filter(elder=elder, fulfilled_by__isnull=True,
-                                      requested_at__lte=visit.visited_at).update(fulfilled_by=visit)
+    UrgentVisitRequest.objects.filter(elder=elder).fulfilled_by_visit_at(visit.visited_at).update(fulfilled_by=visit)
     refresh_visit_state([elder.pk])
     ensure_in_scope(visit, acting_user)
     return visit, True
