@@ -10,6 +10,12 @@ ALL_ROLES = tuple(UserRole.values)
 class EldercareConfig(AppConfig):
     name = "eldercare"
     verbose_name = _("基础信息与账号")
+    # What each app may declare in its AppConfig, read by the core without importing the app:
+    #   nav_items            menu entries (eldercare.context_processors.navigation)
+    #   landing_pages        {role: url name}: the page a role lands on (eldercare.views.home)
+    #   home_panels          functions (request) -> Panel | None shown on the home page
+    #   elder_profile_panels functions (request, elder) -> Panel | None on the elder profile
+    #   role_permissions     {role: [codename, …]} for the role groups (eldercare.roles)
     nav_items = [(_("首页"), "home", ALL_ROLES)]
     # Model permissions each role's group gets (the admin uses them; our own views check scope).
     role_permissions = {

@@ -2,20 +2,39 @@
 
 import time
 
+from django.apps import apps
 from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from eldercare.access import PUBLIC, public_view, scoped_view
 from eldercare.middleware import LOGIN_AT_KEY
+from eldercare.panels import collect_panels
+
+
+def landing_page(user) -> str | None:
+    """The URL name of the page a role starts its work on, if an app declares one.
+
+    An app declares `landing_pages = {role: "url name"}` in its AppConfig; the first app (in
+    INSTALLED_APPS order) that names the user's role wins.
+    """
+    for config in apps.get_app_configs():
+        name = getattr(config, "landing_pages", {}).get(user.role)
+        if name:
+            return name
+    return None
 
 
 @scoped_view()
 def home(request):
-    """The landing page: the role's menu as big buttons (each app adds its own entries)."""
-    return render(request, "eldercare/home.html")
+    """The landing page. A role whose work has a page of its own (`landing_pages`) goes there;
+    the others get their menu as big buttons and the panels apps add (`home_panels`, functions
+    `(request) -> Panel | None`)."""
+    if not request.user.is_superuser and (target := landing_page(request.user)):
+        return redirect(target)
+    return render(request, "eldercare/home.html", {"panels": collect_panels("home_panels", request)})
 
 
 @public_view

@@ -5,29 +5,11 @@ Each is a function `(request, elder) -> ElderPanel | None` (None: nothing to sho
 user). A panel must run a fixed number of queries, whatever the elder's history holds.
 """
 
-from dataclasses import dataclass, field
+from eldercare.panels import Panel, collect_panels
 
-from django.apps import apps
-from django.template.loader import render_to_string
-from django.utils.module_loading import import_string
+ElderPanel = Panel
 
 
-@dataclass
-class ElderPanel:
-    title: str
-    template: str
-    context: dict = field(default_factory=dict)
-    order: int = 100  # lower comes first
-    html: str = ""  # filled by panels_for: the rendered template
-
-
-def panels_for(request, elder) -> list[ElderPanel]:
+def panels_for(request, elder) -> list[Panel]:
     """The panels other apps contribute for this elder and user, rendered, in order."""
-    panels = []
-    for config in apps.get_app_configs():
-        for path in getattr(config, "elder_profile_panels", ()):
-            panel = import_string(path)(request, elder)
-            if panel is not None:
-                panel.html = render_to_string(panel.template, {"elder": elder, **panel.context}, request=request)
-                panels.append(panel)
-    return sorted(panels, key=lambda p: p.order)
+    return collect_panels("elder_profile_panels", request, elder, elder=elder)

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -261,3 +262,40 @@ def test_english_is_selectable_for_maintainers(world, client):
     assert 'lang="en"' in page and "Log out" in page
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     assert "注销" in client.get(reverse("admin:index")).content.decode()
+
+
+class TestHomeHooks:
+    """Apps declare a role's landing page and home panels in their AppConfig (eldercare.apps)."""
+
+    @pytest.fixture
+    def relief_config(self, monkeypatch, settings):
+        from django.apps import apps
+
+        settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"],
+                                                                 Path(__file__).parent / "templates"]}]
+
+        config = apps.get_app_config("relief")
+        monkeypatch.setattr(config, "landing_pages", {"town": "relief:inbox"}, raising=False)
+        monkeypatch.setattr(config, "home_panels", ["tests.eldercare.test_core.greeting_panel"], raising=False)
+        return config
+
+    def test_a_role_with_a_landing_page_is_sent_there(self, world, client, relief_config):
+        client.force_login(world.users["town"])
+        response = client.get(reverse("home"))
+        assert response.status_code == 302 and response["Location"] == reverse("relief:inbox")
+
+    def test_other_roles_get_their_buttons_and_the_panels(self, world, client, relief_config):
+        client.force_login(world.users["village"])
+        page = client.get(reverse("home")).content.decode()
+        assert "今日待访" in page and "李家湾村的问候" in page
+        client.force_login(world.users["police"])
+        assert "的问候" not in client.get(reverse("home")).content.decode()  # the panel said None
+
+
+def greeting_panel(request):
+    """A home panel for the hook test: shown to village staff only."""
+    from eldercare.panels import Panel
+
+    if request.user.role != "village":
+        return None
+    return Panel(title="问候", template="tests/panel.html", context={"text": f"{request.user.area.name}的问候"})
