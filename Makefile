@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DEBUG ?= 1
 
-.PHONY: demo test install browser migrate worker lint bench bench-data stop-db clean
+.PHONY: demo test install browser migrate worker lint bench bench-data stop-db clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test: install browser
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run -v1
 	$(PY) -m pytest --create-db -q -n 2
+
+# The browser tests again, writing their screenshots to docs/screenshots/ (look at them after).
+screenshots: install browser
+	SCREENSHOTS=1 $(PY) -m pytest --create-db -q -n 2 tests/e2e
 
 lint: install
 	$(PY) -m ruff check .

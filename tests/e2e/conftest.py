@@ -71,9 +71,14 @@ def log_in(live_server):
 
 
 @pytest.fixture
-def screenshot():
+def screenshot(tmp_path):
+    """screenshot(page, name): a full-page PNG. `make screenshots` (SCREENSHOTS=1) writes them to
+    docs/screenshots/; a plain test run takes them into a scratch folder, so running the tests
+    leaves the checkout unchanged."""
+    folder = SCREENSHOTS if os.environ.get("SCREENSHOTS") == "1" else tmp_path
+
     def _shot(page, name):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
     return _shot
