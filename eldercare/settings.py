@@ -12,10 +12,25 @@ import pghistory
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# A checkout (manage.py beside the apps) keeps its .env and its runtime files under var/ at its
+# top. An installed copy (pip install, eldercare-admin) has no such place: it reads
+# /etc/eldercare/eldercare.env and must be told where the database and files are.
+CHECKOUT = (BASE_DIR / "manage.py").is_file()
+# The templates/, static/ and locale/ folders ship inside this package (symlinks in a checkout,
+# copies in a wheel): Django finds them as the eldercare app's own, first in INSTALLED_APPS.
 
 env = environ.Env()
-if (BASE_DIR / ".env").exists():
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+ENV_FILE = Path(env.str("ELDERCARE_ENV_FILE", default="") or (BASE_DIR / ".env" if CHECKOUT else "/etc/eldercare/eldercare.env"))
+if ENV_FILE.is_file():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
+
+
+def _var_path(name: str, folder: str) -> Path:
+    """A runtime directory from the environment; a checkout defaults to var/<folder>."""
+    if name in env or CHECKOUT:
+        return env.path(name, default=BASE_DIR / "var" / folder)
+    raise ImproperlyConfigured(f"{name} must be set for an installed copy (see .env.example).")
+
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -83,7 +98,7 @@ WSGI_APPLICATION = "eldercare.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -99,6 +114,8 @@ TEMPLATES = [
 
 # --- Database: PostgreSQL only -------------------------------------------------------------
 if "DATABASE_URL" not in env:
+    if not CHECKOUT:
+        raise ImproperlyConfigured("DATABASE_URL must be set for an installed copy (see .env.example).")
     from eldercare.embedded_db import database_url
 
     env_database_url = database_url()
@@ -145,22 +162,21 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = env.list("AXES_IP_HEADERS", default=["REMOTE
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
 # --- Static files and private uploads -----------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
+STATIC_ROOT = _var_path("STATIC_ROOT", "static")
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start without it
-STATICFILES_DIRS = [BASE_DIR / "static"]
+PRIVATE_MEDIA_ROOT = _var_path("PRIVATE_MEDIA_ROOT", "private")
 STORAGES = {
     # Uploads hold personal documents: they live outside any public URL and are served by
     # views that check the access rule.
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")},
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT},
     },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
