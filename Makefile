@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DEBUG ?= 1
 
-.PHONY: demo test install browser migrate worker lint bench bench-data stop-db clean screenshots
+.PHONY: demo test install browser nginx migrate worker lint bench bench-data stop-db clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ browser:
 	@if command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; then echo "chromium: $$(command -v chromium)"; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	else echo "chromium missing: run 'sudo apt-get install chromium' for the browser tests (they are skipped without it)"; fi
+
+# The production-file tests run Debian's nginx on spare ports (tests/deploy/test_production_files.py).
+nginx:
+	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then echo "nginx: $$(/usr/sbin/nginx -v 2>&1)"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	else echo "nginx missing: run 'sudo apt-get install nginx' for the nginx tests (they are skipped without it)"; fi
 
 migrate: install
 	$(PY) manage.py migrate --no-input -v0
@@ -45,7 +51,7 @@ demo: migrate
 worker: migrate
 	$(PY) manage.py db_worker --no-reload
 
-test: install browser
+test: install browser nginx
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run -v1
 	$(PY) -m pytest --create-db -q -n 2
