@@ -93,6 +93,22 @@ def _plus(start, limit):
     return ExpressionWrapper(F(start) + limit, output_field=models.DateTimeField())
 
 
+def _flag(condition):
+    """A yes/no annotation that is never NULL. A clock that has not started has a NULL deadline,
+    `NULL < now` is NULL, and PostgreSQL sorts NULL first in a descending order: every case not
+    yet accepted would rank above the overdue ones."""
+    return Coalesce(ExpressionWrapper(condition, output_field=models.BooleanField()), Value(False))
+
+
+# How a queue ranks its cases: overdue first, urgent before normal, then the nearest deadline
+# (cases without a running clock last), the newest report first among equals.
+def _urgent_first(urgency_path="urgency"):
+    return Case(When(**{urgency_path: ReliefCaseUrgency.URGENT}, then=Value(0)), default=Value(1))
+
+
+QUEUE_ORDER = [F("is_overdue").desc(), _urgent_first(), F("next_due").asc(nulls_last=True), "-reported_at", "-id"]
+
+
 # --- Relief cases ---------------------------------------------------------------------------
 
 
@@ -128,15 +144,12 @@ class ReliefCaseQuerySet(ScopedQuerySet):
             resolve_due=_plus("accepted_at", clock_limit("resolve", **policy)),
         )
         qs = qs.annotate(
-            accept_overdue=ExpressionWrapper(Q(status=ReliefCaseStatus.REPORTED, accept_due__lt=now),
-                                             output_field=models.BooleanField()),
-            receipt_overdue=ExpressionWrapper(
+            accept_overdue=_flag(Q(status=ReliefCaseStatus.REPORTED, accept_due__lt=now)),
+            receipt_overdue=_flag(
                 Q(status__in=[ReliefCaseStatus.REFERRED, ReliefCaseStatus.RECEIVED, ReliefCaseStatus.IN_PROGRESS],
-                  receipt_due__lt=now) & Q(Exists(unreceived)), output_field=models.BooleanField()),
-            resolve_overdue=ExpressionWrapper(Q(status__in=OPEN_STATUSES, resolve_due__lt=now),
-                                              output_field=models.BooleanField()),
-            closed_late=ExpressionWrapper(Q(status=ReliefCaseStatus.CLOSED, closed_at__gt=F("resolve_due")),
-                                          output_field=models.BooleanField()),
+                  receipt_due__lt=now) & Q(Exists(unreceived))),
+            resolve_overdue=_flag(Q(status__in=OPEN_STATUSES, resolve_due__lt=now)),
+            closed_late=_flag(Q(status=ReliefCaseStatus.CLOSED, closed_at__gt=F("resolve_due"))),
             next_due=Case(
                 When(status=ReliefCaseStatus.REPORTED, then=F("accept_due")),
                 When(status=ReliefCaseStatus.REFERRED, then=F("receipt_due")),
@@ -144,9 +157,11 @@ class ReliefCaseQuerySet(ScopedQuerySet):
                      then=F("resolve_due")),
                 default=None, output_field=models.DateTimeField()),
         )
-        return qs.annotate(is_overdue=ExpressionWrapper(
-            Q(accept_overdue=True) | Q(receipt_overdue=True) | Q(resolve_overdue=True),
-            output_field=models.BooleanField()))
+        return qs.annotate(is_overdue=_flag(Q(accept_overdue=True) | Q(receipt_overdue=True) | Q(resolve_overdue=True)))
+
+    def in_queue_order(self):
+        """Rank `with_clocks()` rows for a queue (QUEUE_ORDER)."""
+        return self.order_by(*QUEUE_ORDER)
 
     def open(self):
         return self.exclude(status=ReliefCaseStatus.CLOSED)
@@ -221,6 +236,22 @@ class ReliefCase(models.Model):
     def is_urgent(self) -> bool:
         return self.urgency == ReliefCaseUrgency.URGENT
 
+    @property
+    def missed_clocks(self) -> list[tuple[str, object]]:
+        """(label, deadline) of each running clock already passed, on a `with_clocks()` row. The
+        queue's 时限 is the clock running now; this names an earlier one that was missed (a case
+        referred in time after its resolution deadline passed is overdue beside a future 时限)."""
+        clocks = [(self.accept_overdue, _("受理时限"), self.accept_due),
+                  (self.receipt_overdue, _("部门接收时限"), self.receipt_due),
+                  (self.resolve_overdue, _("办结时限"), self.resolve_due)]
+        return [(label, due) for overdue, label, due in clocks if overdue]
+
+    @property
+    def upcoming_due(self):
+        """The running clock's deadline when it is not one of the missed ones, else None."""
+        missed = {due for _label, due in self.missed_clocks}
+        return self.next_due if self.next_due and self.next_due not in missed else None
+
 
 class ReferralQuerySet(ScopedQuerySet):
     """Referrals within reach: department officers see their department's; the village none."""
@@ -241,12 +272,15 @@ class ReferralQuerySet(ScopedQuerySet):
         qs = self.annotate(receipt_due=_plus("referred_at", clock_limit("receipt", **policy)),
                            resolve_due=_plus("case__accepted_at", clock_limit("resolve", **policy)))
         return qs.annotate(
-            receipt_overdue=ExpressionWrapper(Q(received_at__isnull=True, receipt_due__lt=now),
-                                              output_field=models.BooleanField()),
-            resolve_overdue=ExpressionWrapper(Q(closed_at__isnull=True, resolve_due__lt=now),
-                                              output_field=models.BooleanField()),
-        ).annotate(is_overdue=ExpressionWrapper(Q(receipt_overdue=True) | Q(resolve_overdue=True),
-                                                output_field=models.BooleanField()))
+            receipt_overdue=_flag(Q(received_at__isnull=True, receipt_due__lt=now)),
+            resolve_overdue=_flag(Q(closed_at__isnull=True, resolve_due__lt=now)),
+        ).annotate(is_overdue=_flag(Q(receipt_overdue=True) | Q(resolve_overdue=True)))
+
+    def in_queue_order(self):
+        """Rank `with_clocks()` referrals: open before closed, then as a case queue ranks cases."""
+        return self.order_by(F("closed_at").desc(nulls_first=True), F("is_overdue").desc(),
+                             _urgent_first("case__urgency"),
+                             "receipt_due", "-id")
 
     def open(self):
         return self.filter(closed_at__isnull=True)

@@ -68,11 +68,10 @@ def inbox(request):
     """The to-do list of whoever must act next."""
     rows = inbox_rows(request.user)
     if request.user.role == D:
-        rows = (rows.with_clocks().select_related("case__elder", "case__village", "department")
-                .order_by("-is_overdue", "receipt_due"))
+        rows = rows.with_clocks().select_related("case__elder", "case__village", "department").in_queue_order()
         return render(request, "relief/referral_list.html", {"referrals": rows[:200], "title": _("待办")})
     rows = (rows.with_clocks() if request.user.role == V else rows)
-    rows = rows.select_related("elder", "village").order_by("-is_overdue", "next_due", "-reported_at")
+    rows = rows.select_related("elder", "village").in_queue_order()
     return render(request, "relief/case_list.html", {"cases": rows[:200], "title": _("待办"), "inbox": True})
 
 
@@ -93,7 +92,7 @@ def case_list(request):
         cases = cases.filter(is_overdue=True)
     elif tab in ReliefCaseStatus.values:
         cases = cases.filter(status=tab)
-    cases = cases.select_related("elder", "village").order_by("-is_overdue", "next_due", "-reported_at", "-id")
+    cases = cases.select_related("elder", "village").in_queue_order()
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "relief/case_list.html", {
         "cases": page, "page": page, "tabs": STATUS_TABS, "tab": tab, "title": _("救助个案")})
@@ -103,8 +102,7 @@ def case_list(request):
 def referral_list(request):
     """The department queue: cases referred to this department, open first, overdue in red."""
     rows = (Referral.objects.for_user(request.user).with_clocks()
-            .select_related("case__elder", "case__village", "department")
-            .order_by("closed_at", "-is_overdue", "receipt_due", "-id"))
+            .select_related("case__elder", "case__village", "department").in_queue_order())
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "relief/referral_list.html", {"referrals": page, "page": page, "title": _("转办个案")})
 
@@ -297,16 +295,35 @@ def case_detail(request, pk):
     return render(request, "relief/case_detail.html", _case_context(request, case))
 
 
-def _run(request, case, call, target, form):
-    """Call the service with the form's data; a refused step is a 404, an illegal one a form error."""
+def _run(request, case, call, target, form, event_action):
+    """Call the service with the form's data; a refused step is a 404, an invalid one a form error,
+    and a step someone else's step made impossible meanwhile (two people on one case) a message
+    above the case as it now stands."""
     try:
         call(target, form.cleaned_data, request.user)
     except services.ActionNotAllowed:
         raise Http404 from None
+    except services.IllegalTransition as error:
+        messages.error(request, _lost_race_message(request.user, case, event_action, error))
+        return redirect("relief:case_detail", case.pk)
     except ValidationError as error:
         form.add_error(None, error)
         return None
+    messages.success(request, DONE_MESSAGES[event_action])
     return redirect("relief:case_detail", case.pk)
+
+
+def _lost_race_message(user, case, event_action, error):
+    """Name who moved the case first and what they did, so the loser knows their step did not happen."""
+    latest = (CaseEvent.objects.for_user(user).filter(case=case).select_related("actor")
+              .order_by("-at", "-id").first())
+    attempted = CaseEventAction(event_action).label
+    if latest is None:
+        return _("您的“%(attempted)s”没有执行：%(reason)s") % {"attempted": attempted, "reason": " ".join(error.messages)}
+    return _("您的“%(attempted)s”没有执行：%(actor)s 已于 %(at)s 先做了“%(done)s”，个案现在是“%(status)s”。"
+             "请看下面的最新情况。") % {
+        "attempted": attempted, "actor": latest.actor, "at": f"{timezone.localtime(latest.at):%H:%M}",
+        "done": latest.get_action_display(), "status": latest.get_to_status_display()}
 
 
 @scoped_view(roles=(V, T))
@@ -321,9 +338,8 @@ def case_action(request, pk, action):
     kwargs = {"departments": _departments(request.user, case)} if form_class is ReferForm else {}
     form = form_class(request.POST, prefix=action, **kwargs)
     if form.is_valid():
-        response = _run(request, case, call, case, form)
+        response = _run(request, case, call, case, form, event_action)
         if response is not None:
-            messages.success(request, DONE_MESSAGES[event_action])
             return response
     context = _case_context(request, case, bound_case=(action, form))
     return render(request, "relief/case_detail.html", context)
@@ -338,9 +354,8 @@ def referral_action(request, pk, action):
     form_class, event_action, call = REFERRAL_ACTIONS[action]
     form = form_class(request.POST, prefix=f"r{action}")
     if form.is_valid():
-        response = _run(request, referral.case, call, referral, form)
+        response = _run(request, referral.case, call, referral, form, event_action)
         if response is not None:
-            messages.success(request, DONE_MESSAGES[event_action])
             return response
     context = _case_context(request, referral.case, bound_referral=((referral.pk, action), form))
     return render(request, "relief/case_detail.html", context)
