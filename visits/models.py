@@ -169,6 +169,15 @@ class Visit(models.Model):
         return [(label, VisitCheck(getattr(self, name)).label) for name, label in CHECKLIST
                 if getattr(self, name) != VisitCheck.NORMAL]
 
+    def clean(self):
+        # The result sums up the checklist: an item found 有问题 cannot end in 正常 (a phone or an
+        # old offline form may post that; the server is where the rule holds).
+        found = [str(label) for name, label in CHECKLIST if getattr(self, name) == VisitCheck.PROBLEM]
+        if found and self.outcome == VisitOutcome.NORMAL:
+            raise ValidationError({"outcome": _(
+                "%(items)s为“有问题”，巡访结果不能是“正常”：请选“需关注”或“需帮扶”，"
+                "或者把检查项改回实际情况。") % {"items": "、".join(found)}})
+
     def editable_by(self, user, now=None) -> bool:
         """The 48-hour rule: the village may correct a visit for 48 hours, town staff always."""
         if user.is_superuser or user.role == UserRole.TOWN:

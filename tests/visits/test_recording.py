@@ -247,3 +247,37 @@ def test_a_file_that_is_not_an_image_is_refused_with_a_message(login, world, eld
     response = login(world.users["village"]).post(reverse("visits:record", args=[elder.pk]), form_data(photo=upload))
     assert "照片无法识别" in response.content.decode() or "上传一个有效的图片" in response.content.decode()
     assert not Visit.objects.exists()
+
+
+class TestResultFollowsTheChecklist:
+    def test_a_problem_item_with_result_normal_is_refused_naming_the_item(self, login, world, elder):
+        client = login(world.users["village"])
+        response = client.post(reverse("visits:record", args=[elder.pk]),
+                               form_data(housing_check="problem", fire_check="problem", outcome="normal"))
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "居住安全·房屋、居住安全·用火用电为“有问题”，巡访结果不能是“正常”" in html
+        assert not Visit.objects.exists()
+
+    def test_a_problem_item_with_result_attention_is_stored(self, login, world, elder):
+        client = login(world.users["village"])
+        client.post(reverse("visits:record", args=[elder.pk]), form_data(housing_check="problem", outcome="attention"))
+        assert Visit.objects.get(elder=elder).outcome == "attention"
+
+    def test_a_fair_item_may_still_end_normal(self, login, world, elder):
+        client = login(world.users["village"])
+        client.post(reverse("visits:record", args=[elder.pk]), form_data(diet_check="fair", outcome="normal"))
+        assert Visit.objects.get(elder=elder).outcome == "normal"
+
+    def test_the_service_refuses_it_too_and_a_correction_cannot_introduce_it(self, world, elder):
+        from django.core.exceptions import ValidationError
+
+        with pytest.raises(ValidationError) as caught:
+            record_visit(elder, acting_user=world.users["village"], submission_key=uuid.uuid4(),
+                         visited_at=timezone.now(), health_check="problem", outcome="normal")
+        assert "outcome" in caught.value.message_dict and not Visit.objects.exists()
+        visit = make_visit(elder, world.users["village"])
+        with pytest.raises(ValidationError):
+            update_visit(visit, acting_user=world.users["village"], mental_check="problem")
+        visit.refresh_from_db()
+        assert visit.mental_check == "normal"
