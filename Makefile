@@ -6,11 +6,13 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# npm packages the browser tests use (axe-core), from package-lock.json; not needed to run the site.
+NODE_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export DEBUG ?= 1
 
-.PHONY: demo test install browser nginx migrate worker lint bench bench-data stop-db clean screenshots
+.PHONY: demo test install browser nginx npm migrate worker lint bench bench-data stop-db clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +32,13 @@ nginx:
 	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then echo "nginx: $$(/usr/sbin/nginx -v 2>&1)"; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
 	else echo "nginx missing: run 'sudo apt-get install nginx' for the nginx tests (they are skipped without it)"; fi
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -f node_modules/.installed-*; touch $@
+
+npm: $(NODE_STAMP)
 
 migrate: install
 	$(PY) manage.py migrate --no-input -v0
@@ -51,13 +60,13 @@ demo: migrate
 worker: migrate
 	$(PY) manage.py db_worker --no-reload
 
-test: install browser nginx
+test: install browser nginx npm
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run -v1
 	$(PY) -m pytest --create-db -q -n 2
 
 # The browser tests again, writing their screenshots to docs/screenshots/ (look at them after).
-screenshots: install browser
+screenshots: install browser npm
 	SCREENSHOTS=1 $(PY) -m pytest --create-db -q -n 2 tests/e2e
 
 lint: install
@@ -70,4 +79,4 @@ stop-db:
 	$(PY) -m eldercare.embedded_db stop
 
 clean: stop-db
-	rm -rf var
+	rm -rf var node_modules

@@ -16,7 +16,7 @@ class EldercareConfig(AppConfig):
     #   home_panels          functions (request) -> Panel | None shown on the home page
     #   elder_profile_panels functions (request, elder) -> Panel | None on the elder profile
     #   role_permissions     {role: [codename, …]} for the role groups (eldercare.roles)
-    nav_items = [(_("首页"), "home", ALL_ROLES)]
+    nav_items = [(_("首页"), "home", ALL_ROLES, None, 0)]
     # Model permissions each role's group gets (the admin uses them; our own views check scope).
     role_permissions = {
         UserRole.COUNTY: ["view_area", "view_department", "view_user", "add_user", "change_user"],

@@ -6,12 +6,17 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.module_loading import import_string
 
 
+DEFAULT_RANK = 50
+
+
 def navigation(request):
     """The navigation menu for the user's role.
 
-    Each app's AppConfig lists `nav_items` as (label, url name, roles[, badge]); `badge` is the
-    dotted path of a function `(request) -> int` (a count shown beside the label, e.g. visits
-    due). The core reads them from the app registry, so it never imports a domain app.
+    Each app's AppConfig lists `nav_items` as (label, url name, roles[, badge[, rank]]); `badge`
+    is the dotted path of a function `(request) -> int` (a count shown beside the label, e.g.
+    visits due) or None; `rank` orders the menu by how often the role uses the page (lower comes
+    first; an int, or {role: int} where roles differ; DEFAULT_RANK when left out). The core reads
+    them from the app registry, so it never imports a domain app.
     """
     # Lazy: admin pages and JSON-ish responses never render the menu, so never count its badges.
     return {"nav_items": SimpleLazyObject(lambda: _nav_items(request))}
@@ -23,13 +28,18 @@ def _nav_items(request) -> list:
         return []
     items = []
     for config in apps.get_app_configs():
-        for label, url_name, roles, *badge in getattr(config, "nav_items", ()):
+        for label, url_name, roles, *extra in getattr(config, "nav_items", ()):
             if user.is_superuser or user.role in roles:
+                badge, rank = (*extra, None, DEFAULT_RANK)[:2]
+                if isinstance(rank, dict):
+                    rank = rank.get(user.role, DEFAULT_RANK)
                 url = reverse(url_name)
                 items.append({
                     "label": label,
                     "url": url,
                     "active": request.path == url or (url != "/" and request.path.startswith(url)),
-                    "badge": import_string(badge[0])(request) if badge else None,
+                    "badge": import_string(badge)(request) if badge else None,
+                    "rank": rank,
                 })
+    items.sort(key=lambda item: item["rank"])  # stable: equal ranks keep the apps' order
     return items

@@ -79,6 +79,8 @@ PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that writes the body; static files come out of whitenoise compressed.
+    "eldercare.compression.CompressionMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -173,6 +175,12 @@ Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns on ever
 PRIVATE_MEDIA_ROOT = _var_path("PRIVATE_MEDIA_ROOT", "private")
 # `backup` writes its archives here (docs/operations.md); they hold every record: keep it private.
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups" if CHECKOUT else "/var/backups/eldercare")
+# Files served at the site's root (/favicon.ico: browsers and webviews ask for it on their own).
+WHITENOISE_ROOT = Path(__file__).resolve().parent / "public"
+if DEBUG:
+    # Development URLs carry the file's modification time (eldercare.storage), so the browser
+    # may keep a file for a day instead of asking again on every page, and still sees an edit.
+    WHITENOISE_MAX_AGE = 24 * 60 * 60
 STORAGES = {
     # Uploads hold personal documents: they live outside any public URL and are served by
     # views that check the access rule.
@@ -183,7 +191,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        else "eldercare.storage.DevelopmentStaticFilesStorage"
     },
 }
 # --- Background jobs and the census import -------------------------------------------------

@@ -6,9 +6,12 @@ class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = _("留守老年人信息库")
     # (label, url name, roles) entries for the menu; see eldercare.context_processors.
+    # (label, url name, roles, badge, rank) entries for the menu, rank by how often each role
+    # opens the page (lower first); see eldercare.context_processors.
     nav_items = [
-        (_("老人名册"), "registry:elders", ["town", "village", "clinic", "county"]),
-        (_("提醒"), "registry:alerts", ["town", "village"], "registry.views.alerts_badge"),
+        (_("老人名册"), "registry:elders", ["town", "village", "clinic", "county"], None,
+         {"village": 30, "town": 30, "clinic": 20, "county": 30}),
+        (_("提醒"), "registry:alerts", ["town", "village"], "registry.views.alerts_badge", 50),
     ]
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.
     role_permissions = {

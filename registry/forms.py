@@ -10,6 +10,7 @@ from eldercare.choices import AreaLevel
 from eldercare.idnumbers import IDNumberError, parse_id_number
 from eldercare.models import Area
 from registry.choices import (
+    ETHNICITIES,
     ContactEventKind,
     DutyFulfilment,
     ElderDifficulty,
@@ -40,8 +41,19 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class PhoneInput(forms.TextInput):
+    """A phone box: the phone's number pad instead of the full keyboard."""
+
+    input_type = "tel"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "tel", "autocomplete": "off", **(attrs or {})})
+
+
 class PhonesField(forms.CharField):
-    """Phone numbers typed in one box, separated by 、 , ， or spaces."""
+    """Phone numbers typed in one box, separated by spaces, commas (the number pad has both) or 、."""
+
+    widget = PhoneInput
 
     def prepare_value(self, value):
         if isinstance(value, list):
@@ -64,7 +76,7 @@ class PhonesField(forms.CharField):
 class ElderForm(forms.ModelForm):
     """Register or edit an elder; the ID number is checked and must not exist yet."""
 
-    phones = PhonesField(label=_("联系电话"), required=False, help_text=_("多个号码用顿号“、”分隔"))
+    phones = PhonesField(label=_("联系电话"), required=False, help_text=_("多个号码用空格或逗号分隔"))
     income_sources = forms.MultipleChoiceField(label=_("经济来源"), choices=ElderIncomeSource.choices, required=False,
                                                widget=forms.CheckboxSelectMultiple)
     difficulties = forms.MultipleChoiceField(label=_("主要困难"), choices=ElderDifficulty.choices, required=False,
@@ -76,11 +88,33 @@ class ElderForm(forms.ModelForm):
                   "health", "self_care", "diseases", "income_sources", "monthly_income", "dibao", "tekun",
                   "poverty_monitored", "difficulties", "needs", "family_doctor", "cadre", "surveyed_by",
                   "surveyed_on", "notes"]
-        widgets = {"surveyed_on": DateInput()}
+        widgets = {"surveyed_on": DateInput(),
+                   "monthly_income": forms.NumberInput(attrs={"inputmode": "decimal", "step": "1"})}
+
+    # The form in sections (the page shows the first open, the others folded unless they hold an
+    # error): on a phone one column of 22 fields is 2,600 px long.
+    sections = [
+        (_("基本信息"), ["village", "village_group", "name", "id_number", "ethnicity", "phones", "address"]),
+        (_("居住与健康"), ["living", "health", "self_care", "diseases", "family_doctor"]),
+        (_("经济状况"), ["income_sources", "monthly_income", "dibao", "tekun", "poverty_monitored"]),
+        (_("困难与需求"), ["difficulties", "needs"]),
+        (_("调查信息"), ["cadre", "surveyed_by", "surveyed_on", "notes"]),
+    ]
+
+    def fieldsets(self):
+        """(title, bound fields, open) per section: the first open, any other holding an error too."""
+        return [(title, [self[name] for name in names], n == 0 or any(self[name].errors for name in names))
+                for n, (title, names) in enumerate(self.sections)]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        # 民族 from the census template's list (GB 3304); a name an import kept as written stays
+        # selectable on this elder, so saving the form never changes it silently.
+        current = self.instance.ethnicity if self.instance.pk else ""
+        names = list(ETHNICITIES) + ([current] if current and current not in ETHNICITIES else [])
+        self.fields["ethnicity"] = forms.ChoiceField(label=_("民族"), required=False,
+                                                     choices=[("", "---------"), *((n, n) for n in names)])
         villages = Area.objects.for_user(user).filter(level=AreaLevel.VILLAGE).order_by("code")
         self.fields["village"].queryset = villages
         self.fields["village"].empty_label = None if villages.count() == 1 else "---------"
@@ -132,7 +166,7 @@ class GuardianLinkForm(forms.Form):
     existing = forms.ModelChoiceField(label=_("已登记的赡养人"), queryset=Guardian.objects.none(), required=False,
                                       help_text=_("同一位子女赡养父母二人时，选择已登记的人，不要重复登记"))
     name = forms.CharField(label=_("新赡养人姓名"), max_length=30, required=False)
-    phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
+    phone = forms.CharField(label=_("联系电话"), max_length=20, required=False, widget=PhoneInput)
     id_number = forms.CharField(label=_("身份证号（可不填）"), max_length=20, required=False)
     whereabouts = forms.CharField(label=_("务工地/居住地"), max_length=100, required=False)
     relation = forms.ChoiceField(label=_("与老人关系"), choices=GuardianRelation.choices)
@@ -222,7 +256,8 @@ class CareAgreementForm(ElderGuardianChoiceMixin, forms.ModelForm):
         model = CareAgreement
         fields = ["guardian", "caregiver_name", "caregiver_relation", "caregiver_phone", "start_date", "end_date",
                   "filed_on", "document"]
-        widgets = {"start_date": DateInput(), "end_date": DateInput(), "filed_on": DateInput()}
+        widgets = {"start_date": DateInput(), "end_date": DateInput(), "filed_on": DateInput(),
+                   "caregiver_phone": PhoneInput()}
 
     def __init__(self, *args, elder, **kwargs):
         super().__init__(*args, **kwargs)

@@ -14,10 +14,11 @@ class ServicesConfig(AppConfig):
     name = "services"
     verbose_name = _("关爱服务与健康管理")
     # (label, url name, roles[, badge]) entries for the menu; see eldercare.context_processors.
+    # The rank orders the menu by how often each role opens the page (lower first).
     nav_items = [
-        (_("服务清单"), "services:catalogue", (T, V, K)),
-        (_("结对帮扶"), "services:pairings", (T, V, K)),
-        (_("健康管理"), "services:clinic_worklist", (C, T, K), "services.views.worklist_badge"),
+        (_("服务清单"), "services:catalogue", (T, V, K), None, 80),
+        (_("结对帮扶"), "services:pairings", (T, V, K), None, 70),
+        (_("健康管理"), "services:clinic_worklist", (C, T, K), "services.views.worklist_badge", {C: 10, T: 65, K: 40}),
     ]
     elder_profile_panels = ["services.panels.elder_services"]
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.

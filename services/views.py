@@ -14,6 +14,7 @@ from eldercare.audit import record_access
 from eldercare.choices import UserRole
 from eldercare.models import Area
 from registry.models import Elder, ElderGuardian
+from registry.views import search_elders
 from services.forms import GroupServiceForm, HealthCheckForm
 from services.models import (
     FamilyDoctorContract,
@@ -101,31 +102,44 @@ def group_entry(request):
     return render(request, "services/group_entry.html", {"form": form})
 
 
+def _percent(part, whole):
+    return round(100 * part / whole, 1) if whole else 0
+
+
 def _worklist_context(request):
+    """Coverage per village and in total, from one grouped query (the total is their sum)."""
     today = timezone.localdate()
     due = health_check_due_elders(Elder.objects.for_user(request.user), today)
-    counts = with_health_status(due, today).aggregate(eligible=Count("pk"),
-                                                      checked=Count("pk", filter=Q(checked_this_year=True)))
-    coverage = round(100 * counts["checked"] / counts["eligible"], 1) if counts["eligible"] else 0
-    return today, due, counts, coverage
+    villages = list(with_health_status(due, today).order_by().values("village_id", "village__name")
+                    .annotate(eligible=Count("pk"), checked=Count("pk", filter=Q(checked_this_year=True)))
+                    .order_by("village_id"))
+    for row in villages:
+        row["coverage"] = _percent(row["checked"], row["eligible"])
+    counts = {"eligible": sum(r["eligible"] for r in villages), "checked": sum(r["checked"] for r in villages)}
+    return today, due, counts, _percent(counts["checked"], counts["eligible"]), villages
 
 
 @scoped_view(roles=HEALTH_ROLES)
 def clinic_worklist(request):
-    """65+ elders without a check this calendar year, contracts expiring/missing, and coverage."""
-    today, due, counts, coverage = _worklist_context(request)
+    """65+ elders without a check this calendar year, coverage per village, contracts
+    expiring/missing; `?q=` finds any due elder (one who walks in) by name, initials, phone tail
+    or full ID number, checked or not."""
+    today, due, counts, coverage, villages = _worklist_context(request)
     guardians = Prefetch("guardian_links", queryset=ElderGuardian.objects.select_related("guardian"))
-    unchecked = (with_health_status(due, today).filter(checked_this_year=False).select_related("village")
-                 .prefetch_related(guardians).order_by("village_id", "name", "pk"))
-    paginator = Paginator(unchecked, WORKLIST_PAGE)
-    paginator.count = counts["eligible"] - counts["checked"]  # known from the coverage aggregate
+    query = request.GET.get("q", "").strip()
+    rows = with_health_status(due, today).select_related("village").prefetch_related(guardians)
+    rows = search_elders(rows, query) if query else rows.filter(checked_this_year=False)
+    paginator = Paginator(rows.order_by("village_id", "name", "pk"), WORKLIST_PAGE)
+    if not query:
+        paginator.count = counts["eligible"] - counts["checked"]  # known from the coverage aggregate
     page = paginator.get_page(request.GET.get("page"))
     expiring = (FamilyDoctorContract.objects.for_user(request.user).expiring(today)
                 .select_related("elder", "elder__village").order_by("valid_until")[:100])
     missing = (with_health_status(due, today).filter(contract_valid_until__isnull=True)
                .select_related("village").order_by("village_id", "name")[:100])
     return render(request, "services/clinic_worklist.html", {
-        "page": page, "counts": counts, "coverage": coverage, "year": today.year, "expiring": expiring,
+        "page": page, "query": query, "counts": counts, "coverage": coverage, "villages": villages,
+        "year": today.year, "expiring": expiring,
         "missing": missing, "unchecked_count": counts["eligible"] - counts["checked"],
         "can_record": request.user.role == UserRole.CLINIC or request.user.is_superuser})
 

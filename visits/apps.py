@@ -8,11 +8,12 @@ class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = _("定期巡访")
     # (label, url name, roles[, badge]) entries for the menu; see eldercare.context_processors.
+    # The rank orders the menu by how often each role opens the page (lower first).
     nav_items = [
-        (_("今日待访"), "visits:today", [UserRole.VILLAGE], "visits.views.due_badge"),
-        (_("巡访总览"), "visits:overview", [UserRole.TOWN, UserRole.COUNTY]),
-        (_("巡访周期"), "visits:policy", [UserRole.TOWN]),
-        (_("调整巡访责任人"), "visits:reassign", [UserRole.TOWN]),
+        (_("今日待访"), "visits:today", [UserRole.VILLAGE], "visits.views.due_badge", 10),
+        (_("巡访总览"), "visits:overview", [UserRole.TOWN, UserRole.COUNTY], None, 20),
+        (_("巡访周期"), "visits:policy", [UserRole.TOWN], None, 95),
+        (_("调整巡访责任人"), "visits:reassign", [UserRole.TOWN], None, 85),
     ]
     elder_profile_panels = ["visits.panels.timeline"]
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.

@@ -11,4 +11,6 @@ class CensusConfig(AppConfig):
     name = "registry.census"
     label = "census"
     verbose_name = _("调查表导入")
-    nav_items = [(_("导入调查表"), "census:imports", [UserRole.TOWN, UserRole.VILLAGE])]
+    # (label, url name, roles, badge, rank) entries for the menu; see eldercare.context_processors.
+    # Imports are a few times a year: after the daily pages.
+    nav_items = [(_("导入调查表"), "census:imports", [UserRole.TOWN, UserRole.VILLAGE], None, 90)]

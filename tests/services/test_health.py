@@ -155,3 +155,38 @@ def test_worklist_query_count_does_not_grow_with_rows(login, world, django_asser
     with django_assert_num_queries(12):
         response = client.get(reverse("services:clinic_worklist"))
     assert response.status_code == 200
+    with django_assert_num_queries(13):  # a search runs the same queries and counts its matches
+        response = client.get(reverse("services:clinic_worklist"), {"q": "老人"})
+    assert response.content.decode().count('class="button primary"') == n
+
+
+def test_worklist_search_finds_a_walk_in_elder_checked_or_not_and_only_in_reach(login, world):
+    checked = make_elder(world.village, name="王秀英", age=72, phones=["13912345678"])
+    make_check(checked, world.users["clinic"])
+    make_elder(world.village2, name="王德明", age=80)
+    make_elder(world.other_village, name="王外镇", age=75)
+    make_elder(world.village, name="王年轻", age=50)
+    client = login(world.users["clinic"])
+
+    def found(term):
+        html = client.get(reverse("services:clinic_worklist"), {"q": term}).content.decode()
+        return html.split('<ul class="list worklist">')[1].split("</ul>")[0]
+
+    rows = found("王")
+    assert "王秀英" in rows and "今年已体检" in rows and "王德明" in rows and "今年尚未体检" in rows
+    assert "王外镇" not in rows and "王年轻" not in rows  # another town; under 65
+    rows = found("5678")
+    assert "王秀英" in rows and "王德明" not in rows
+    assert "没有找到今年应体检的这位老人" in found("李")
+
+
+def test_coverage_is_shown_per_village_and_adds_up_to_the_total(login, world):
+    for i, village in enumerate([world.village, world.village, world.village2, world.village2]):
+        elder = make_elder(village, name=f"老人{i}", age=70)
+        if i in (0, 1, 2):
+            make_check(elder, world.users["clinic"])
+    html = worklist_names(login(world.users["clinic"]))
+    assert "75.0%" in html  # 3 of 4 in the town
+    rows = html.split("各村覆盖率")[1].split("</table>")[0]
+    assert "<td>李家湾村</td><td>2</td><td>2</td><td>100.0%</td>" in rows
+    assert "<td>青龙村</td><td>2</td><td>1</td><td>50.0%</td>" in rows
