@@ -5,7 +5,6 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.module_loading import import_string
 
-
 DEFAULT_RANK = 50
 
 
