@@ -16,7 +16,10 @@ class EldercareConfig(AppConfig):
     #   home_panels          functions (request) -> Panel | None shown on the home page
     #   elder_profile_panels functions (request, elder) -> Panel | None on the elder profile
     #   role_permissions     {role: [codename, …]} for the role groups (eldercare.roles)
-    nav_items = [(_("首页"), "home", ALL_ROLES, None, 0)]
+    # 首页 is left out of the menu of a role that lands on a page of its own (landing_pages);
+    # the admin is in the menu of the roles whose work is there (accounts, catalogue, clocks).
+    nav_items = [(_("首页"), "home", ALL_ROLES, None, 0),
+                 (_("后台管理"), "admin:index", (UserRole.TOWN, UserRole.COUNTY), None, 99)]
     # Model permissions each role's group gets (the admin uses them; our own views check scope).
     role_permissions = {
         UserRole.COUNTY: ["view_area", "view_department", "view_user", "add_user", "change_user"],

@@ -25,10 +25,14 @@ def _nav_items(request) -> list:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
+    from eldercare.views import landing_page
+
+    # Home sends a role with a landing page there: a 首页 item would be a second 今日待访.
+    skip = "home" if not user.is_superuser and landing_page(user) else None
     items = []
     for config in apps.get_app_configs():
         for label, url_name, roles, *extra in getattr(config, "nav_items", ()):
-            if user.is_superuser or user.role in roles:
+            if url_name != skip and (user.is_superuser or user.role in roles):
                 badge, rank = (*extra, None, DEFAULT_RANK)[:2]
                 if isinstance(rank, dict):
                     rank = rank.get(user.role, DEFAULT_RANK)

@@ -19,6 +19,8 @@ class ReliefConfig(AppConfig):
         (_("风险复评"), "relief:reassessment_due", (V, T, C), None, 60),
     ]
     elder_profile_panels = ["relief.panels.risk_and_cases"]
+    # Department officers start on the cases referred to them (eldercare.views.home).
+    landing_pages = {D: "relief:referral_list"}
     # {role: [permission codename, …]} for the role groups; see eldercare.roles. The admin is for
     # the town office (and the county, read-only); every case step goes through the pages.
     role_permissions = {

@@ -21,6 +21,8 @@ class ServicesConfig(AppConfig):
         (_("健康管理"), "services:clinic_worklist", (C, T, K), "services.views.worklist_badge", {C: 10, T: 65, K: 40}),
     ]
     elder_profile_panels = ["services.panels.elder_services"]
+    # Clinic staff start on their worklist (eldercare.views.home).
+    landing_pages = {C: "services:clinic_worklist"}
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.
     role_permissions = {
         T: _perms("provider", "serviceitem", "volunteer", "pairing", "servicerecord", "healthcheck",

@@ -16,6 +16,8 @@ class VisitsConfig(AppConfig):
         (_("调整巡访责任人"), "visits:reassign", [UserRole.TOWN], None, 85),
     ]
     elder_profile_panels = ["visits.panels.timeline"]
+    # Village staff start on the day's visits (eldercare.views.home).
+    landing_pages = {UserRole.VILLAGE: "visits:today"}
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.
     role_permissions = {
         UserRole.COUNTY: ["view_visit", "view_visitpolicy", "view_urgentvisitrequest"],

@@ -238,11 +238,41 @@ def test_health_is_public(client, db):
     assert client.get(reverse("health")).json() == {"status": "ok"}
 
 
-def test_home_needs_login_and_shows_role_menu(world, client):
-    assert client.get(reverse("home")).status_code == 302
-    client.force_login(world.users["town"])
+def test_home_needs_login_and_sends_each_role_to_its_work(world, client):
+    assert client.get(reverse("home"))["Location"].startswith(reverse("login"))
+    landing = {"village": "visits:today", "clinic": "services:clinic_worklist", "police": "relief:referral_list",
+               "town": "relief:inbox", "county": "relief:case_list"}
+    for user, url_name in landing.items():
+        client.force_login(world.users[user])
+        assert client.get(reverse("home"))["Location"] == reverse(url_name), user
+
+
+def menu(client, url):
+    html = client.get(url).content.decode()
+    nav = html.split('class="mainnav"')[1].split("</nav>")[0]
+    return [part.split(">", 1)[1].split("<")[0].strip() for part in nav.split("<a ")[1:]]
+
+
+def test_each_menu_starts_with_the_roles_daily_work_and_only_town_and_county_have_the_admin(world, client):
+    first = {"village": ["今日待访", "救助待办", "老人名册"], "clinic": ["健康管理", "老人名册"],
+             "police": ["转办个案", "救助待办"], "town": ["救助待办", "巡访总览", "老人名册"],
+             "county": ["救助个案", "巡访总览", "老人名册"]}
+    for user, expected in first.items():
+        client.force_login(world.users[user])
+        items = menu(client, reverse("registry:elders") if user != "police" else reverse("relief:inbox"))
+        assert items[:len(expected)] == expected, (user, items)
+        assert "首页" not in items  # home is the first item's page
+        assert ("后台管理" in items) == (user in ("town", "county")), user
+        if user in ("town", "county"):
+            assert items[-1] == "后台管理"
+
+
+def test_the_superuser_keeps_home_with_every_tile(world, client):
+    from eldercare.models import User
+
+    client.force_login(User.objects.create_superuser("root", password=None))
     page = client.get(reverse("home")).content.decode()
-    assert "首页" in page and "后台管理" in page
+    assert "首页" in page and "后台管理" in page and "今日待访" in page
 
 
 def test_history_table_masks_identifiers_and_names_fields(world, login):
@@ -274,6 +304,8 @@ class TestHomeHooks:
         settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"],
                                                                  Path(__file__).parent / "templates"]}]
 
+        for other in apps.get_app_configs():  # only the landing page this test declares
+            monkeypatch.setattr(other, "landing_pages", {}, raising=False)
         config = apps.get_app_config("relief")
         monkeypatch.setattr(config, "landing_pages", {"town": "relief:inbox"}, raising=False)
         monkeypatch.setattr(config, "home_panels", ["tests.eldercare.test_core.greeting_panel"], raising=False)
