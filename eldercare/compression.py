@@ -17,8 +17,8 @@ accepts_br = _lazy_re_compile(r"\bbr\b")
 # What is worth compressing: text. Workbooks, PDFs and photos are compressed already.
 TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml", "image/svg+xml",
               "application/manifest+json")
-# Quality 5 compresses a 14 KB page in well under a millisecond and still beats gzip -6 by ~15 %;
-# the higher levels cost ten times the CPU for a few per cent (docs/performance.md).
+# Quality 5 compresses a 14 KB page in about half a millisecond and beats gzip -6 by ~12 %;
+# quality 11 takes ~90 times as long (docs/performance.md, "Compression").
 BROTLI_QUALITY = 5
 
 

@@ -104,16 +104,17 @@ def _create_accounts(ctx: DemoContext) -> None:
         ("clinic", "锦屏镇卫生院 赵医生", UserRole.CLINIC, home, None),
         ("police", "锦屏镇派出所 孙警官", UserRole.DEPARTMENT, home, police),
     ]
+    # Work phones (made up, 139 0000 xxxx): a department calls the village worker who reported a case.
     users = [
         User(username=username, real_name=real_name, role=role, area=area, department=dept, is_staff=True,
-             password=password)
-        for username, real_name, role, area, dept in named
+             password=password, phone=f"1390000{n:04d}")
+        for n, (username, real_name, role, area, dept) in enumerate(named)
     ]
     # One village worker per other village, so every elder can have a responsible worker.
-    for village in ctx.villages:
+    for n, village in enumerate(ctx.villages):
         if village not in home_villages[:2]:
             users.append(User(username=f"v{village.code}", real_name=f"{village.name}文书", role=UserRole.VILLAGE,
-                              area=village, is_staff=True, password=password))
+                              area=village, is_staff=True, password=password, phone=f"1390001{n:04d}"))
     User.objects.bulk_create(users)
     groups = {g.name: g for g in Group.objects.filter(name__startswith="role:")}
     membership = User.groups.through

@@ -269,8 +269,8 @@ def _referral_forms(user, referrals, bound=None):
 
 def _case_context(request, case, *, bound_case=None, bound_referral=None):
     user = request.user
-    case = ReliefCase.objects.for_user(user).with_clocks().select_related("elder", "village", "reported_by").get(
-        pk=case.pk)
+    case = (ReliefCase.objects.for_user(user).with_clocks()
+            .select_related("elder__responsible_worker", "village", "reported_by").get(pk=case.pk))
     timeline = list(CaseEvent.objects.for_user(user).filter(case=case)
                     .select_related("actor", "referral__department").order_by("at", "id"))
     referrals = list(Referral.objects.for_user(user).with_clocks().filter(case=case).select_related("department"))

@@ -157,8 +157,9 @@ def elder_visits(request, elder_pk):
 
 @scoped_view(roles=[UserRole.TOWN, UserRole.COUNTY])
 def overview(request):
-    """Town staff: due and overdue per village and per worker. A fixed number of queries: two
-    grouped counts over the schedule annotation, plus the villages and the workers."""
+    """Town staff: due and overdue per village and per worker; the county also per town, with
+    `?town=` narrowing the villages to one. Villages with the most overdue first. A fixed number
+    of queries: two grouped counts over the schedule annotation, plus the villages and the workers."""
     scheduled = annotate_schedule(Elder.objects.for_user(request.user))
     by_village = schedule_counts(scheduled, "village")
     by_worker = schedule_counts(scheduled, "responsible_worker")
@@ -166,13 +167,25 @@ def overview(request):
     workers = {u.pk: u for u in User.objects.for_user(request.user).filter(
         pk__in=[pk for pk in by_worker if pk is not None]).select_related("area")}
     empty = {"total": 0, "overdue": 0, "due_today": 0, "due_week": 0}
-    village_rows = [(v, by_village.get(v.code, empty)) for v in villages]
+    village_rows = sorted([(v, by_village.get(v.code, empty)) for v in villages],
+                          key=lambda row: (-row[1]["overdue"], -row[1]["due_today"], row[0].code))
+    towns = {}
+    for village, counts in village_rows:
+        if village.parent_id not in towns:
+            towns[village.parent_id] = (village.parent, dict.fromkeys(empty, 0))
+        for key in empty:
+            towns[village.parent_id][1][key] += counts[key]
+    town_rows = sorted(towns.values(), key=lambda row: (-row[1]["overdue"], row[0].code)) if len(towns) > 1 else []
+    town_code = request.GET.get("town", "")
+    if town_code in towns:
+        village_rows = [row for row in village_rows if row[0].parent_id == town_code]
     worker_rows = sorted(
         [(workers.get(pk), counts) for pk, counts in by_worker.items() if pk is None or pk in workers],
         key=lambda row: (-row[1]["overdue"], row[0].area_id if row[0] else "", str(row[0] or "")))
     totals = {key: sum(c[key] for c in by_village.values()) for key in empty}
     return render(request, "visits/overview.html", {
-        "village_rows": village_rows, "worker_rows": worker_rows, "totals": totals})
+        "village_rows": village_rows, "worker_rows": worker_rows, "totals": totals, "town_rows": town_rows,
+        "town": towns[town_code][0] if town_code in towns else None})
 
 
 @scoped_view(roles=[UserRole.TOWN])

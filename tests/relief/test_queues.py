@@ -109,3 +109,15 @@ class TestLostRace:
         response = login(world.users["police"]).post(reverse("relief:referral_action", args=[referral.pk, "receive"]),
                                                      {"rreceive-note": ""}, follow=True)
         assert "您的“部门接收”没有执行" in response.content.decode()
+
+
+def test_the_department_sees_the_village_workers_phone_on_the_case(world, login):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(pk=world.users["village"].pk).update(phone="13900001111")
+    worker = make_user("village_b", "village", world.village, real_name="赵文书", phone="13900002222")
+    elder = make_elder(world.village, name="王秀英", responsible_worker=worker)
+    case = make_case(world, status=S.REFERRED, elder=elder)
+    html = login(world.users["police"]).get(reverse("relief:case_detail", args=[case.pk])).content.decode()
+    assert 'href="tel:13900001111"' in html  # the reporter
+    assert "巡访责任人" in html and "赵文书" in html and 'href="tel:13900002222"' in html

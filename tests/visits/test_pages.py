@@ -65,7 +65,7 @@ def test_urgent_request_puts_a_recently_visited_elder_on_the_list(login, world):
 
 def test_nav_badge_counts_overdue_and_due_today(login, world):
     populate(world, 4)  # i%4: 40 and 30 days ago → overdue / due today; 26 and 5 → not yet
-    page = login(world.users["village"]).get(reverse("home")).content.decode()
+    page = login(world.users["village"]).get(reverse("home"), follow=True).content.decode()
     assert '今日待访 <span class="badge">2</span>' in page
 
 
@@ -187,3 +187,21 @@ def test_town_staff_edit_the_policy_with_limits_explained(login, world):
                                            "key_target_max_days": 10, "home_visit_days": 21})
     policy = VisitPolicy.objects.get(town=world.town)
     assert (policy.high_days, policy.low_days, policy.updated_by) == (5, 20, world.users["town"])
+
+
+def test_county_overview_has_town_totals_and_villages_with_most_overdue_first(login, world):
+    populate(world, 4, village=world.village2)  # 青龙村: one overdue
+    populate(world, 8, village=world.other_village)  # 石板村 (新市镇): two overdue
+    client = login(world.users["county"])
+    response = client.get(reverse("visits:overview"))
+    towns = [(t.name, c["total"], c["overdue"]) for t, c in response.context["town_rows"]]
+    assert towns == [("新市镇", 8, 2), ("锦屏镇", 4, 1)]
+    assert [v.name for v, _c in response.context["village_rows"]] == ["石板村", "青龙村", "李家湾村"]
+    html = response.content.decode()
+    assert html.index("按乡镇") < html.index("按村")
+    narrowed = client.get(reverse("visits:overview"), {"town": world.town.code})
+    assert [v.name for v, _c in narrowed.context["village_rows"]] == ["青龙村", "李家湾村"]
+    assert "锦屏镇各村" in narrowed.content.decode()
+    # a town sees no per-town table (one town), and a code outside its reach narrows nothing
+    town_page = login(world.users["town"]).get(reverse("visits:overview"), {"town": world.other_town.code})
+    assert town_page.context["town_rows"] == [] and len(town_page.context["village_rows"]) == 2
