@@ -31,3 +31,22 @@ def login(client):
 @pytest.fixture
 def ns():
     return SimpleNamespace
+
+
+@pytest.fixture
+def world_with_work():
+    """The standing world plus the things each role's pages show: an elder with a family, a
+    visit, a case referred to the police, a pairing and a health check."""
+    from relief.choices import ReliefCaseStatus
+    from tests.factories import make_elder, make_guardian, make_world
+    from tests.relief.factories import make_case
+    from tests.visits.factories import make_visit
+
+    world = make_world()
+    elder = make_elder(world.village, name="王秀英", age=82, phones=["13912345678"], living="alone",
+                       responsible_worker=world.users["village"])
+    make_guardian(elder, name="张建华")
+    make_visit(elder, world.users["village"], days_ago=40)
+    make_case(world, status=ReliefCaseStatus.REFERRED, elder=elder)
+    make_case(world, elder=make_elder(world.village2, name="李桂兰", age=76), village=world.village2)
+    return world

@@ -21,7 +21,12 @@ does not contain the marker. `AdminMatrix` does the same for a model's admin pag
 (changelist, change form, history, autocomplete).
 """
 
+import importlib
+import pkgutil
+
 from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.test import Client
 from django.urls import reverse
 
 
@@ -123,3 +128,50 @@ class AdminMatrix:
             assert self.marker(obj) in response.content.decode(), f"{username} does not see it in the changelist"
             response = client.get(self.admin_url(obj, "change", obj.pk))
             assert response.status_code == 200, f"{username} change form: {response.status_code}"
+
+
+def matrices():
+    """Every PageMatrix declared in the test modules (imported here so all are registered)."""
+    import tests
+    from tests.matrix import PageMatrix
+
+    for info in pkgutil.walk_packages(tests.__path__, "tests."):
+        if info.name.endswith("test_permissions"):
+            importlib.import_module(info.name)
+    found, todo = [], list(PageMatrix.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__name__.startswith("Test") and cls.method == "get":
+            found.append(cls)
+    return sorted(found, key=lambda c: (c.__module__, c.__name__))
+
+
+def role_pages(role, world):
+    """(label, url) of every HTML page `role` may open: its menu, and each GET `PageMatrix` page
+    that has the role in scope, with the object the matrix makes (in `world`). The accessibility
+    check and the language check walk these."""
+    from django.test import RequestFactory
+
+    from eldercare.context_processors import _nav_items
+
+    request = RequestFactory().get("/")
+    request.user = world.users[role]
+    urls = {item["url"]: str(item["label"]) for item in _nav_items(request)}
+    for cls in matrices():
+        if role not in cls.in_scope:
+            continue
+        matrix = cls()
+        try:
+            with transaction.atomic():
+                url = matrix.url(matrix.make(world))
+        except IntegrityError:  # another matrix already made the one object of this kind
+            continue
+        except AttributeError:  # a matrix whose objects come from pytest fixtures (census): its
+            continue            # list page is in the menu and checked from there
+        urls.setdefault(url, cls.__name__)
+    client = Client()
+    client.force_login(world.users[role])
+    pages = [(label, url) for url, label in urls.items()  # downloads (workbooks, scans) are no pages
+             if "text/html" in client.get(url).get("Content-Type", "")]
+    return sorted(pages)

@@ -7,6 +7,7 @@ around masking, so resident ID numbers and phone numbers appear masked here as o
 from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext_lazy as _
 
 from eldercare.idnumbers import mask_id_number, mask_phone
 
@@ -19,6 +20,16 @@ MASKERS = {
     "agreement_phone": mask_phone,
     "phones": lambda phones: "、".join(mask_phone(p) for p in phones or []),
 }
+
+
+# pghistory's event labels (eldercare.audit.tracked, and the bulk copies it writes) in Chinese.
+ACTIONS = {"insert": _("新建"), "update": _("修改"), "delete": _("删除")}
+
+
+@register.filter
+def history_action(label):
+    """The event's label ('insert' / 'update' / 'delete') as the page says it."""
+    return ACTIONS.get(label, label)
 
 
 @register.filter

@@ -2,8 +2,8 @@
 accessibility problem, and the field pages keep text at 14 px or more and every tap target at
 44 × 44 px or more. Each role's first screen is its work; screenshots of it at phone and desktop.
 
-The pages are those of the permission matrix (every `PageMatrix` in tests/*/test_permissions.py,
-with the objects it makes) plus each role's menu. axe-core comes from npm (package.json at the
+The pages are `tests.matrix.role_pages`: the permission matrix's pages in the role's scope, with
+the objects they make, plus the role's menu. axe-core comes from npm (package.json at the
 repository root, `make npm`); it is evaluated in the page through the DevTools protocol, which the
 page's Content-Security-Policy does not block, so the pages are checked as they are served.
 
@@ -11,13 +11,12 @@ Tap targets: 44 × 44 CSS px (WCAG 2.5.5, Apple's and Android's guidance: a thum
 held in one hand). A checkbox or radio counts by its label, which is what the finger hits.
 """
 
-import importlib
-import pkgutil
 from pathlib import Path
 
 import pytest
-from django.db import IntegrityError, transaction
 from django.test import Client
+
+from tests.matrix import role_pages
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,51 +56,6 @@ MEASURE = """([minTarget, minFont]) => {
 }"""
 
 
-def matrices():
-    """Every PageMatrix declared in the test modules (imported here so all are registered)."""
-    import tests
-    from tests.matrix import PageMatrix
-
-    for info in pkgutil.walk_packages(tests.__path__, "tests."):
-        if info.name.endswith("test_permissions"):
-            importlib.import_module(info.name)
-    found, todo = [], list(PageMatrix.__subclasses__())
-    while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
-        if cls.__name__.startswith("Test") and cls.method == "get":
-            found.append(cls)
-    return sorted(found, key=lambda c: (c.__module__, c.__name__))
-
-
-def pages_of(role, world):
-    """(label, url) of every page this role may open: its menu and each matrix page in scope."""
-    from django.test import RequestFactory
-
-    from eldercare.context_processors import _nav_items
-
-    request = RequestFactory().get("/")
-    request.user = world.users[role]
-    urls = {item["url"]: str(item["label"]) for item in _nav_items(request)}
-    for cls in matrices():
-        if role not in cls.in_scope:
-            continue
-        matrix = cls()
-        try:
-            with transaction.atomic():
-                url = matrix.url(matrix.make(world))
-        except IntegrityError:  # another matrix already made the one object of this kind
-            continue
-        except AttributeError:  # a matrix whose objects come from pytest fixtures (census): its
-            continue            # list page is in the menu and checked from there
-        urls.setdefault(url, cls.__name__)
-    client = Client()
-    client.force_login(world.users[role])
-    pages = [(label, url) for url, label in urls.items()  # downloads (workbooks, scans) are no pages
-             if "text/html" in client.get(url).get("Content-Type", "")]
-    return sorted(pages)
-
-
 def session_cookie(user, live_server):
     client = Client()
     client.force_login(user)
@@ -116,25 +70,6 @@ def axe_problems(page):
         .map(v => v.id + " (" + v.impact + "): " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "));
     }""")
     return result
-
-
-@pytest.fixture
-def world_with_work():
-    """The standing world plus the things each role's pages show: an elder with a family, a
-    visit, a case referred to the police, a pairing and a health check."""
-    from relief.choices import ReliefCaseStatus
-    from tests.factories import make_elder, make_guardian, make_world
-    from tests.relief.factories import make_case
-    from tests.visits.factories import make_visit
-
-    world = make_world()
-    elder = make_elder(world.village, name="王秀英", age=82, phones=["13912345678"], living="alone",
-                       responsible_worker=world.users["village"])
-    make_guardian(elder, name="张建华")
-    make_visit(elder, world.users["village"], days_ago=40)
-    make_case(world, status=ReliefCaseStatus.REFERRED, elder=elder)
-    make_case(world, elder=make_elder(world.village2, name="李桂兰", age=76), village=world.village2)
-    return world
 
 
 @pytest.mark.skipif(not AXE.exists(), reason="axe-core missing: run `make npm` (make test does)")
@@ -166,7 +101,7 @@ def test_every_page_of_the_role_passes_axe_at_360_px(role, browser, live_server,
     assert any(p.startswith("button-name") for p in axe_problems(page))
 
     problems = {}
-    pages = pages_of(role, world)
+    pages = role_pages(role, world)
     assert len(pages) >= MIN_PAGES[role], pages
     for label, url in pages:
         response = page.goto(live_server.url + url)

@@ -1,4 +1,4 @@
-"""A person logs in on a phone and sees only their own village's menu."""
+"""A person logs in on a phone and lands on their work, with only their own village's menu."""
 
 import pytest
 
@@ -10,8 +10,11 @@ def test_village_staff_log_in_on_a_phone(phone, live_server, log_in, screenshot)
 
     world = make_world()
     page = log_in(phone, world.users["village"])
-    assert "您好" in page.content()
-    assert page.locator(".topbar").inner_text().count("李家湾村") == 1
+    assert page.url.endswith("/visits/today/") and page.locator("h1").inner_text().startswith("今日待访")
+    assert page.locator(".mainnav [aria-current]").inner_text().startswith("今日待访")
+    # the phone's bar names the worker; the role and the village only where there is room
+    assert page.locator(".topbar .who").inner_text() == "village"
+    assert page.locator(".topbar .who-more").text_content() == " · 村(居)委会 · 李家湾村"
     screenshot(page, "home-phone")
 
 
