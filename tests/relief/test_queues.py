@@ -121,3 +121,10 @@ def test_the_department_sees_the_village_workers_phone_on_the_case(world, login)
     html = login(world.users["police"]).get(reverse("relief:case_detail", args=[case.pk])).content.decode()
     assert 'href="tel:13900001111"' in html  # the reporter
     assert "巡访责任人" in html and "赵文书" in html and 'href="tel:13900002222"' in html
+
+
+def test_the_department_queue_says_which_deadline_has_passed(world, login):
+    with time_machine.travel(timezone.now() - timedelta(hours=60)):  # 48 h to receive a normal case
+        make_case(world, status=S.REFERRED)
+    html = login(world.users["police"]).get(reverse("relief:referral_list")).content.decode()
+    assert "已超时" in html and "已过" in html.split("接收时限")[1].split("</span>")[0]
