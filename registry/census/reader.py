@@ -1,15 +1,15 @@
-"""Opening an untrusted census spreadsheet (.xlsx, .xls, .csv) as a stream of rows.
+"""Opening an untrusted census spreadsheet as a stream of rows: one reader per format.
 
-Uploads come from village offices and are treated as hostile until proven otherwise: the size
-is capped, an .xlsx's zip central directory is checked (entry count, declared inflated size)
-before any parsing, and the worksheet XML is scanned for cell positions that would make the
-reader allocate a huge dense grid (a 5 KB file with cells in A1 and XFD1048576 asks calamine
-for 512 GiB and aborts the whole process — not an exception that could be caught).
+- .xlsx, any size: the streaming reader `xlsx_stream` (its rows parsed in a child process);
+- .xls (the legacy binary format): python-calamine;
+- .csv: the csv module, UTF-8 or GBK, comma, tab or semicolon.
 
-Parsing itself is python-calamine (Rust, no Python XML parser involved); the few small XML
-parts we read ourselves (workbook.xml and its relationships) go through defusedxml. Every
-failure surfaces as `CensusFileError` whose message tells village staff, in plain Chinese,
-what is wrong with the file and what to do about it.
+Uploads come from village offices and are treated as hostile until proven otherwise: the size is
+capped, an .xlsx's zip central directory is checked (entry count, declared inflated size) before
+any parsing, and the streaming reader counts the bytes really inflated and the sheet's extents as
+it reads. The few small XML parts read here go through defusedxml. Every failure surfaces as
+`CensusFileError`, whose message tells village staff, in plain Chinese, what is wrong with the
+file and what to do about it.
 """
 
 from __future__ import annotations
@@ -17,13 +17,10 @@ from __future__ import annotations
 import codecs
 import csv
 import os
-import posixpath
-import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.parsers.expat import ExpatError as expat_error
 
 import python_calamine
 from defusedxml import DefusedXmlException
@@ -43,10 +40,10 @@ __all__ = [
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ZIP_ENTRIES = 1000
 DEFAULT_MAX_INFLATED_BYTES = 800 * 1024 * 1024
-# A sheet's dense grid is rows × columns cells of 32 bytes each inside calamine; these bounds
-# keep the worst case near 1 GiB while leaving room for a county-wide census.
+# The largest sheet imported: room for a county-wide census, while a stray cell far away (a 5 KB
+# file with a value in XFD1048576) is refused with a message instead of read as a million rows.
 MAX_ROWS = 300_000
-MAX_COLUMNS = 104  # A..DZ
+MAX_COLUMNS = 130  # A..DZ
 
 ACCEPTED_EXTENSIONS = (".xlsx", ".xls", ".csv")
 
@@ -56,26 +53,6 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # The stream name an encrypted OOXML package carries inside its OLE container (UTF-16LE).
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
-# Cell or row references beyond the bounds above: a row number of 300000 and more, or a column
-# past DZ. Matches `<row r="…">` and `<c r="…">` alike (any namespace prefix). Attributes are
-# preceded by a space in every writer seen; XML also allows a tab or newline there, which a
-# crafted file could use, so those are normalised per chunk only when present (see below).
-_OUT_OF_BOUNDS_REF_RE = re.compile(rb' r="(?:[A-Z]{0,3}(?:[3-9][0-9]{5}|[1-9][0-9]{6,})"|(?:[A-Z]{3}|[E-Z][A-Z])[0-9])')
-# The same for single-quoted attributes, which no mainstream writer emits: only run when seen.
-_OUT_OF_BOUNDS_REF_SQ_RE = re.compile(
-    rb" r='(?:[A-Z]{0,3}(?:[3-9][0-9]{5}|[1-9][0-9]{6,})'|(?:[A-Z]{3}|[E-Z][A-Z])[0-9])"
-)
-_ODD_SPACE_RE = re.compile(rb"[\t\r\n]r=")
-_SCAN_CHUNK = 4 * 1024 * 1024
-_SCAN_OVERLAP = 64
-
-_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-
-# .xlsx files from this size on are read by the streaming reader (xlsx_stream): calamine holds
-# the whole sheet in memory, which a county-wide census cannot afford next to the DB writes.
-STREAM_XLSX_BYTES = int(os.environ.get("CENSUS_STREAM_XLSX_BYTES", 1024 * 1024))
 
 MSG_SAVE_AS_XLSX = "请用 Excel 或 WPS 打开后“另存为” .xlsx 格式再上传"
 
@@ -94,14 +71,12 @@ class Table:
 
     Iterating yields lists of cell values (str, int, float, bool, date, datetime; '' or None
     for empty), one list per row, starting with spreadsheet row 1: the i-th list (0-based) is
-    row i + 1 as Excel numbers it. Column 0 is the sheet's first used column.
-    `merged_ranges` holds (first_row, first_col, last_row, last_col), 0-based, in the same
-    coordinates; it is empty for CSV files.
+    row i + 1 as Excel numbers it. `merged_ranges` holds (first_row, first_col, last_row,
+    last_col), 0-based, in the same coordinates; it is empty for CSV files.
     """
 
     sheet_name: str | None
     merged_ranges: list[tuple[int, int, int, int]] = field(default_factory=list)
-    first_column: int = 0  # 0-based sheet column of list index 0 (informational)
     _rows: Iterator[list] | None = None
     _workbook: object = None
 
@@ -168,16 +143,8 @@ def read_table(
         )
 
     if head.startswith(_ZIP_MAGIC) or head.startswith(_EMPTY_ZIP_MAGIC):
-        parts = _check_xlsx_package(path, max_zip_entries, max_inflated_bytes)
-        if size >= STREAM_XLSX_BYTES:
-            # The streaming reader checks the bytes really inflated and the extents as it goes,
-            # with the same messages: no separate pass over the sheet before the first row.
-            table = _open_streaming(path, sheet, max_inflated_bytes)
-            if table is not None:
-                return table
-        for part in parts:
-            _scan_worksheet(path, part, max_inflated_bytes)
-        return _open_workbook(path, sheet)
+        _check_xlsx_package(path, max_zip_entries, max_inflated_bytes)
+        return _open_streaming(path, sheet, max_inflated_bytes)
     if head.startswith(_OLE_MAGIC):
         _check_ole(path)
         return _open_workbook(path, sheet)
@@ -199,15 +166,13 @@ def read_table(
 # --- .xlsx package checks --------------------------------------------------------------------
 
 
-def _check_xlsx_package(path: str | os.PathLike, max_entries: int, max_inflated: int) -> list[str]:
-    """Check the zip central directory; return the worksheet parts, which `_scan_worksheet`
-    checks next (extents, bytes really inflated) before calamine parses them."""
+def _check_xlsx_package(path: str | os.PathLike, max_entries: int, max_inflated: int) -> None:
+    """Check the zip central directory before anything is inflated: entry count, declared size,
+    and that it is a workbook at all (the streaming reader counts the bytes really inflated)."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise CensusFileError(
-            "文件已损坏或不完整（可能上传中断或保存时出错），无法打开。请用 Excel 或 WPS 打开确认无误后重新上传"
-        ) from None
+        raise _corrupt() from None
     with archive:
         infos = archive.infolist()
         if len(infos) > max_entries:
@@ -228,76 +193,86 @@ def _check_xlsx_package(path: str | os.PathLike, max_entries: int, max_inflated:
             if "ppt/presentation.xml" in names:
                 raise CensusFileError("这是 PowerPoint 演示文稿，不是 Excel 表格。请上传调查表的 Excel 文件（.xlsx）")
             raise CensusFileError(f"这个文件不是 Excel 工作簿（可能是压缩包改了扩展名）。{MSG_SAVE_AS_XLSX}")
-        return _worksheet_parts(archive, names)
 
 
-def _worksheet_parts(archive: zipfile.ZipFile, names: set[str]) -> list[str]:
-    """Every worksheet part of the package, via workbook.xml and its relationships."""
-    parts: list[str] = []
-    try:
-        workbook = SafeET.fromstring(_read_small(archive, "xl/workbook.xml"))
-        rels = SafeET.fromstring(_read_small(archive, "xl/_rels/workbook.xml.rels"))
-        targets = {rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{_NS_PKG_REL}Relationship")}
-        for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
-            target = targets.get(sheet.get(f"{_NS_REL}id"), "")
-            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
-            if part in names:
-                parts.append(part)
-    except CensusFileError:
-        raise
-    except DefusedXmlException:  # a DTD or entity declaration: never in a genuine workbook
-        raise CensusFileError(f"文件内部结构异常，无法安全读取。{MSG_SAVE_AS_XLSX}") from None
-    except (KeyError, SafeET.ParseError, ValueError, zipfile.BadZipFile, OSError):
-        pass
-    # Fall back to every part that looks like a worksheet: scanning too much is only slower.
-    return parts or sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
-
-
-def _read_small(archive: zipfile.ZipFile, name: str, limit: int = 8 * 1024 * 1024) -> bytes:
-    with archive.open(name) as stream:
-        data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise CensusFileError(f"文件内部结构异常（{name} 过大），无法安全读取。{MSG_SAVE_AS_XLSX}")
-    return data
+def _corrupt() -> CensusFileError:
+    return CensusFileError(
+        "文件已损坏或不完整（可能上传中断或保存时出错），无法打开。请用 Excel 或 WPS 打开确认无误后重新上传")
 
 
 MSG_EXTENTS = (f"工作表超出了可导入的范围（最多 {MAX_ROWS - 1} 行、{MAX_COLUMNS} 列）。"
                "常见原因是表格很远处有多余的内容或空格：请删除数据区域以外的行和列后重新保存；"
                "数据确实很多时请分成几个文件导入")
+MSG_UNSAFE = f"文件内部结构异常，无法安全读取。{MSG_SAVE_AS_XLSX}"
+MSG_DAMAGED = "读取表格内容时出错，文件可能已损坏。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
 
 
 def _msg_inflated(limit: int) -> str:
     return f"文件解压后过大（超过 {_megabytes(limit)}），请删除多余内容后重试，或分成几个文件导入"
 
 
-def _scan_worksheet(path: str | os.PathLike, part: str, max_inflated: int) -> None:
-    """Refuse a worksheet whose cells reach beyond MAX_ROWS / MAX_COLUMNS.
+def _sheet_not_found(wanted: str, names: list[str]) -> CensusFileError:
+    listed = "、".join(f"“{name}”" for name in names) or "（无）"
+    return CensusFileError(f"找不到名为“{wanted}”的工作表。这个文件中的工作表有：{listed}")
 
-    calamine builds a dense rows × columns grid for the sheet, so one stray cell far away
-    costs memory for the whole rectangle. The scan also counts the bytes actually inflated,
-    since a zip's declared sizes can lie.
-    """
-    inflated = 0
-    tail = b""
+
+MSG_NO_VISIBLE_SHEET = "文件中没有可见的工作表（所有工作表都被隐藏了）。请在 Excel 中取消隐藏调查表后重新上传"
+
+
+def _open_streaming(path: str | os.PathLike, sheet: str | None, max_inflated: int) -> Table:
+    """The sheet through the streaming reader. Its rows are parsed by a child process
+    (xlsx_stream.ChildReader), on the other core; this process reads only the merged ranges,
+    which planning the header needs. Where no process can be started (memory, a process
+    limit) the same reader runs here."""
+    from .xlsx_stream import ChildReader, NoVisibleSheet, SheetNotFound, SheetTooLarge, UnsafeXML, open_streaming
+
     try:
-        with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
-            while chunk := stream.read(_SCAN_CHUNK):
-                inflated += len(chunk)
-                if inflated > max_inflated:
-                    raise CensusFileError(_msg_inflated(max_inflated))
-                window = tail + chunk
-                if b"\tr=" in window or b"\nr=" in window or b"\rr=" in window:
-                    window = _ODD_SPACE_RE.sub(b" r=", window)
-                # A literal-prefixed pattern: about 1 s per 200 MB of sheet XML.
-                if _OUT_OF_BOUNDS_REF_RE.search(window) or (
-                    b" r='" in window and _OUT_OF_BOUNDS_REF_SQ_RE.search(window)
-                ):
-                    raise CensusFileError(MSG_EXTENTS)
-                tail = window[-_SCAN_OVERLAP:]
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
-        raise CensusFileError(
-            "文件已损坏或不完整（可能上传中断或保存时出错），无法打开。请用 Excel 或 WPS 打开确认无误后重新上传"
-        ) from None
+        name, stream = open_streaming(path, sheet)
+    except (UnsafeXML, DefusedXmlException):
+        raise CensusFileError(MSG_UNSAFE) from None
+    except SheetNotFound as missing:
+        raise _sheet_not_found(sheet, missing.names) from None
+    except NoVisibleSheet:
+        raise CensusFileError(MSG_NO_VISIBLE_SHEET) from None
+    except SheetTooLarge:
+        raise CensusFileError(_msg_inflated(max_inflated)) from None
+    except (KeyError, SafeET.ParseError, ValueError, zipfile.BadZipFile, OSError, EOFError):
+        raise _corrupt() from None
+    stream.max_inflated, stream.max_rows, stream.max_columns = max_inflated, MAX_ROWS, MAX_COLUMNS
+    try:
+        child = ChildReader(stream)  # first, so that it parses while this process scans for merges
+    except OSError:  # no process to be had: read the rows here instead
+        child = None
+    try:
+        merged = stream.merged
+    except BaseException:
+        if child is not None:
+            child.close()
+        stream.close()
+        raise
+    if child is None:
+        rows, reading = stream.rows(), stream
+    else:
+        stream.close()
+        rows, reading = child.rows(), child
+    return Table(sheet_name=name, merged_ranges=merged, _rows=_guarded_stream(rows, max_inflated), _workbook=reading)
+
+
+def _guarded_stream(rows: Iterator[list], max_inflated: int) -> Iterator[list]:
+    """Streaming-reader failures as CensusFileError (a damaged sheet part, bad XML, a DTD, a
+    sheet too large, the reader process gone)."""
+    from .xlsx_stream import ReaderExited, SheetTooLarge, UnsafeXML
+
+    try:
+        yield from rows
+    except SheetTooLarge as error:
+        raise CensusFileError(_msg_inflated(max_inflated) if str(error) == "inflated" else MSG_EXTENTS) from None
+    except (UnsafeXML, DefusedXmlException):
+        raise CensusFileError(MSG_UNSAFE) from None
+    except (SafeET.ParseError, zipfile.BadZipFile, EOFError, OSError, ValueError, IndexError, KeyError):
+        raise CensusFileError(MSG_DAMAGED) from None
+    except ReaderExited:
+        raise CensusFileError("读取表格时后台读取进程意外退出，请重试；如仍失败请联系管理员") from None
 
 
 # --- .xls / OLE --------------------------------------------------------------------------------
@@ -321,6 +296,7 @@ def _password_error() -> CensusFileError:
 
 
 def _open_workbook(path: str | os.PathLike, sheet: str | None) -> Table:
+    """A legacy .xls through python-calamine (the format caps a sheet at 65,536 × 256 cells)."""
     corrupt = CensusFileError(
         "文件已损坏或格式无法识别，无法打开。请用 Excel 或 WPS 打开确认无误后“另存为” .xlsx 再上传"
     )
@@ -354,70 +330,12 @@ def _open_workbook(path: str | os.PathLike, sheet: str | None) -> Table:
             raise
         raise corrupt from None
 
-    # iter_rows() starts at sheet row 1 but at the first *used* column; shift merges to match.
-    first_column = start[1] if start else 0
-    ranges = [(r0, c0 - first_column, r1, c1 - first_column) for (r0, c0), (r1, c1) in merged if c1 >= first_column]
-    rows = _guarded(worksheet.iter_rows()) if start else iter(())
-    return Table(sheet_name=name, merged_ranges=ranges, first_column=first_column, _rows=rows, _workbook=workbook)
-
-
-def _open_streaming(path: str | os.PathLike, sheet: str | None,
-                    max_inflated: int = DEFAULT_MAX_INFLATED_BYTES) -> Table | None:
-    """The sheet through the streaming reader; None to fall back to calamine (which then gives
-    the precise message for odd packages: missing parts, hidden sheets, unknown sheet name).
-
-    The rows are parsed by a child process (xlsx_stream.ChildReader), on the other core; this
-    process only reads the merged ranges and the first column, which planning the header needs.
-    """
-    from .xlsx_stream import ChildReader, UnsafeXML, open_streaming
-
-    try:
-        name, stream = open_streaming(path, sheet)
-    except (UnsafeXML, DefusedXmlException):
-        raise CensusFileError(f"文件内部结构异常，无法安全读取。{MSG_SAVE_AS_XLSX}") from None
-    except Exception:
-        return None
-    if stream is None:
-        return None
-    stream.max_inflated, stream.max_rows, stream.max_columns = max_inflated, MAX_ROWS, MAX_COLUMNS
-    try:
-        child = ChildReader(stream)  # first, so that it parses while this process scans for merges
-    except OSError:  # no process to be had (memory, process limit): read the rows here instead
-        child = None
-    try:
-        first_column, merged = stream.first_column, stream.merged
-    except Exception:
-        if child is not None:
-            child.close()
-        stream.close()
-        return None
-    if child is None:
-        rows, reading = stream.rows(), stream
-    else:
-        stream.close()
-        rows, reading = child.rows(), child
-    return Table(sheet_name=name, merged_ranges=[(r0, c0 - first_column, r1, c1 - first_column)
-                                                 for r0, c0, r1, c1 in merged if c1 >= first_column],
-                 first_column=first_column, _rows=_guarded_stream(rows, max_inflated), _workbook=reading)
-
-
-def _guarded_stream(rows: Iterator[list], max_inflated: int) -> Iterator[list]:
-    """Streaming-reader failures as CensusFileError (a damaged sheet part, bad XML, a DTD, a
-    sheet too large, the reader process gone)."""
-    from .xlsx_stream import ReaderExited, SheetTooLarge, UnsafeXML
-
-    try:
-        yield from rows
-    except SheetTooLarge as error:
-        raise CensusFileError(_msg_inflated(max_inflated) if str(error) == "inflated" else MSG_EXTENTS) from None
-    except UnsafeXML:
-        raise CensusFileError(f"文件内部结构异常，无法安全读取。{MSG_SAVE_AS_XLSX}") from None
-    except (expat_error, zipfile.BadZipFile, EOFError, OSError, ValueError, IndexError, KeyError):
-        raise CensusFileError(
-            "读取表格内容时出错，文件可能已损坏。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
-        ) from None
-    except ReaderExited:
-        raise CensusFileError("读取表格时后台读取进程意外退出，请重试；如仍失败请联系管理员") from None
+    # iter_rows() starts at sheet row 1 but at the first *used* column: pad to column A, as the
+    # other readers give it.
+    padding = [""] * (start[1] if start else 0)
+    rows = _guarded(padding + row for row in worksheet.iter_rows()) if start else iter(())
+    return Table(sheet_name=name, merged_ranges=[(r0, c0, r1, c1) for (r0, c0), (r1, c1) in merged], _rows=rows,
+                 _workbook=workbook)
 
 
 def _choose_sheet(workbook: python_calamine.CalamineWorkbook, wanted: str | None) -> str:
@@ -429,15 +347,14 @@ def _choose_sheet(workbook: python_calamine.CalamineWorkbook, wanted: str | None
         stripped = {name.strip(): name for name in names}
         if wanted.strip() in stripped:
             return stripped[wanted.strip()]
-        listed = "、".join(f"“{name}”" for name in names) or "（无）"
-        raise CensusFileError(f"找不到名为“{wanted}”的工作表。这个文件中的工作表有：{listed}")
+        raise _sheet_not_found(wanted, names)
     for sheet in metadata:
         if (
             sheet.visible == python_calamine.SheetVisibleEnum.Visible
             and sheet.typ == python_calamine.SheetTypeEnum.WorkSheet
         ):
             return sheet.name
-    raise CensusFileError("文件中没有可见的工作表（所有工作表都被隐藏了）。请在 Excel 中取消隐藏调查表后重新上传")
+    raise CensusFileError(MSG_NO_VISIBLE_SHEET)
 
 
 def _guarded(rows: Iterator[list]) -> Iterator[list]:

@@ -1,30 +1,44 @@
-"""A streaming .xlsx sheet reader: rows come out while the sheet XML is still being inflated.
+"""The one .xlsx reader: a worksheet streamed row by row, whatever its size and whoever wrote it.
 
-python-calamine loads a whole sheet into a dense grid (522 MB for a 200,000 × 38 census), which
-leaves no room for the database writes inside the import's 600 MB budget. This reader feeds
-the worksheet part, chunk by chunk, to expat (the C parser in the standard library) and yields
-each row as soon as its `</row>` is seen; only the shared-strings table and one chunk of rows
-are held in memory. It produces the same values calamine does (numbers as float, date-formatted
-numbers as date/datetime, '' for empty cells, rows padded to the sheet width, row 1 first, the
-first used column first), so the engine cannot tell the two apart; tests compare them.
+Every .xlsx upload, of any size, is read here (python-calamine reads legacy .xls only: it builds
+the whole sheet in memory, 522 MB for a 200,000 × 38 census). The worksheet part is inflated in
+chunks and cut at the last `</row>`; each chunk of whole rows is tokenised by regular expressions
+that run in C: one finds the rows, one finds each row's cells with their `r`, `s` and `t`
+attributes in any order, and the cell's value is taken from its `<v>` or, for an inline string,
+from the `<t>` runs of its `<is>`. That is the whole grammar of the `sheetData` element (ECMA-376
+Part 1, 18.3.1), with or without a namespace prefix, so there is one way through for every file:
 
-The import runs the row parsing in a child process (ChildReader: this file run as a script, the
-standard library and defusedxml only), so that it takes the machine's other core while the
-import's own process validates and writes rows; the rows come back pickled through a pipe.
+| `t=` | value                                                            |
+|------|------------------------------------------------------------------|
+| `s`  | the shared string (rich-text runs joined, phonetic guides left out) |
+| `inlineStr` | the `<is>` text, the same way                           |
+| `str` | the formula's cached text                                       |
+| `n` or none | float; a date or datetime when the cell's style is a date format |
+| `b`  | True / False                                                      |
+| `d`  | an ISO 8601 date → date, or datetime when it has a time           |
+| `e`  | '' (an error such as #N/A holds no value)                         |
 
-Safety: the package has already passed reader._check_xlsx_package (entry count, declared
-sizes). The bytes the sheet really inflates to and the rows' extents are checked here as the
-rows stream (SheetTooLarge, with the same messages as reader._scan_worksheet, which calamine's
-small files still get), and no row may hold more than _MAX_ROW_BYTES of XML. expat here refuses any DTD (`<!DOCTYPE`/entity declarations), like defusedxml;
-the regex fast path looks for one in the part of the sheet it skips, and insists on the closing
-`</worksheet>`, so a sheet cut short is an error rather than fewer rows.
+Rows come out as lists of values from column A ('' for a cell with no value), row 1 first, an
+empty list for a row with no cells. Text is the XML's text: entities and character references
+decoded, CR LF folded to LF as XML requires.
+
+Safety: the package has passed reader._check_xlsx_package (entry count, declared sizes) first.
+Here the bytes a part really inflates to are counted (SheetTooLarge "inflated"), every row's
+number and width is checked (SheetTooLarge "extents"), no row may hold more than _MAX_ROW_BYTES,
+a DTD is refused (UnsafeXML) and an entity other than XML's five is an error, a cell the tokeniser
+cannot read is an error, and the sheet must end with `</worksheet>`: a damaged file is refused,
+never read in part.
+
+The import runs the parsing in a child process (ChildReader: this file run as a script, with the
+standard library and defusedxml only), so that it takes the machine's other core while the import
+checks and writes rows; the rows come back pickled through a pipe. Where no process can be started
+the same `StreamingSheet.rows()` runs in the caller's process.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import os
 import pickle
 import posixpath
@@ -35,7 +49,7 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from functools import cached_property
-from xml.parsers import expat
+from html import unescape
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
@@ -48,14 +62,50 @@ except ImportError:  # pragma: no cover
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_CHUNK = 1024 * 1024
-_MAX_ROW_BYTES = 64 * _CHUNK
-_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
-_DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)\d+')
+_CHUNK = 4 * 1024 * 1024
+_MAX_ROW_BYTES = 64 * 1024 * 1024
 # Built-in number formats that are dates or times (ECMA-376 18.8.30).
 _DATE_BUILTINS = frozenset({*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)})
 _DATE_CODE_RE = re.compile(r"[dmyhs]")
 _QUOTED_RE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
+
+# --- the tokeniser ---------------------------------------------------------------------------
+# An optional namespace prefix ('x:c' as the Open XML SDK writes), and an attribute's value in
+# either quote.
+_P = rb"(?:[A-Za-z_][\w.-]*:)?"
+_Q = rb"""["']"""
+
+
+def _attribute(name: bytes, value: bytes) -> bytes:
+    """A lookahead capturing an attribute of the element whose name has just been matched, when
+    present, wherever it stands among the others (it always succeeds)."""
+    return rb"(?=(?:[^>]*?\s" + name + rb"\s*=\s*" + _Q + value + _Q + rb")?)"
+
+
+_ROW_RE = re.compile(
+    rb"<" + _P + rb"row(?=[\s/>])" + _attribute(b"r", rb"([0-9]+)")
+    + rb"[^>]*?(?:/>|>(.*?)</" + _P + rb"row\s*>)", re.S)
+# Groups: column letters, style, type, a plain value (`<v>…</v>` alone), anything else inside.
+_CELL_RE = re.compile(
+    rb"<" + _P + rb"c(?=[\s/>])" + _attribute(b"r", rb"([A-Z]{1,3})[0-9]*") + _attribute(b"s", rb"([0-9]+)")
+    + _attribute(b"t", rb"([A-Za-z]+)")
+    + rb"[^>]*?(?:/>|>(?:<v>([^<&\r]*)</v>)?</" + _P + rb"c\s*>|>(.*?)</" + _P + rb"c\s*>)", re.S)
+_CELL_START_RE = re.compile(rb"<" + _P + rb"c(?=[\s/>])")
+_VALUE_RE = re.compile(rb"<" + _P + rb"v(?:\s[^>]*)?>(.*?)</" + _P + rb"v\s*>", re.S)
+_INLINE_RE = re.compile(rb"<" + _P + rb"is(?:\s[^>]*)?>(.*?)</" + _P + rb"is\s*>", re.S)
+# Text runs: `<t>` elements outside phonetic guides (`<rPh>`, whose text is a reading, not the value).
+_PHONETIC_RE = re.compile(rb"<" + _P + rb"rPh\b.*?</" + _P + rb"rPh\s*>", re.S)
+_TEXT_RE = re.compile(rb"<" + _P + rb"t(?:\s[^>]*)?(?:/>|>(.*?)</" + _P + rb"t\s*>)", re.S)
+_CDATA_RE = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.S)
+_ENTITY_RE = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);)")
+_ROW_START_RE = re.compile(rb"<" + _P + rb"row(?=[\s/>])")
+_ROW_END_RE = re.compile(rb"</" + _P + rb"row\s*>|<" + _P + rb"row(?=[\s/>])[^>]*/>")
+# Shared strings: a plain entry (one run, nothing to decode) in group 1, anything else in group 2.
+_SHARED_RE = re.compile(
+    rb"<" + _P + rb"si(?:\s[^>]*)?(?:/>|>(?:<t(?: xml:space=\"preserve\")?>([^<&\r]*)</t>(?=</si>)|(.*?))</"
+    + _P + rb"si\s*>)", re.S)
+_SHARED_START_RE = re.compile(rb"<" + _P + rb"si(?=[\s/>])")
+_SHARED_END_RE = re.compile(rb"</" + _P + rb"si\s*>|<" + _P + rb"si(?:\s[^>]*)?/>")
 
 
 class UnsafeXML(ValueError):
@@ -67,6 +117,18 @@ class SheetTooLarge(Exception):
     column limit ("extents"); str() says which."""
 
 
+class SheetNotFound(LookupError):
+    """No worksheet of the wanted name; `names` lists the workbook's worksheets."""
+
+    def __init__(self, names: list[str]):
+        super().__init__(names)
+        self.names = names
+
+
+class NoVisibleSheet(LookupError):
+    """Every worksheet of the workbook is hidden."""
+
+
 def column_index(letters: str) -> int:
     """'A' → 0, 'AL' → 37."""
     index = 0
@@ -75,26 +137,27 @@ def column_index(letters: str) -> int:
     return index - 1
 
 
-def _parser() -> expat.XMLParserType:
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.buffer_text = True
-    parser.buffer_size = 256 * 1024
+def _text(xml: bytes) -> str:
+    """Character data as XML defines it: CDATA kept verbatim, the five entities and character
+    references decoded (any other entity would need a DTD: refused), line ends folded to LF."""
+    if b"<![CDATA[" in xml:
+        parts = _CDATA_RE.split(xml)  # text, cdata, text, cdata … : decode the text parts only
+        return "".join(part.decode() if index % 2 else _text(part) for index, part in enumerate(parts))
+    text = xml.decode()
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "&" in text:
+        if _ENTITY_RE.search(text):
+            raise ValueError("an entity other than XML's own")
+        text = unescape(text)
+    return text
 
-    def refuse(*_args):
-        raise UnsafeXML("DTD")
 
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse
-    return parser
-
-
-def _feed(parser, stream) -> Iterator[None]:
-    while chunk := stream.read(_CHUNK):
-        parser.Parse(chunk, False)
-        yield
-    parser.Parse(b"", True)
-    yield
+def _runs(xml: bytes) -> str:
+    """The text of a string item (`<si>` or `<is>`): its `<t>` runs joined, phonetic guides left out."""
+    if b"rPh" in xml:
+        xml = _PHONETIC_RE.sub(b"", xml)
+    return "".join(_text(run) for run in _TEXT_RE.findall(xml))
 
 
 def _is_date_format(code: str) -> bool:
@@ -102,12 +165,11 @@ def _is_date_format(code: str) -> bool:
     return bool(_DATE_CODE_RE.search(code)) and "general" not in code
 
 
-def _date_styles(archive: zipfile.ZipFile) -> frozenset[int]:
+def _date_styles(archive: zipfile.ZipFile, name: str | None) -> frozenset[int]:
     """Indices of cellXfs whose number format is a date or time."""
-    try:
-        root = SafeET.fromstring(archive.read("xl/styles.xml"))
-    except KeyError:
+    if not name:
         return frozenset()
+    root = SafeET.fromstring(_read_part(archive, name))
     ns = "{" + _NS_MAIN + "}"
     custom = {int(f.get("numFmtId")): f.get("formatCode", "") for f in root.iter(ns + "numFmt")}
     xfs = root.find(ns + "cellXfs")
@@ -119,81 +181,15 @@ def _date_styles(archive: zipfile.ZipFile) -> frozenset[int]:
     return frozenset(found)
 
 
-def _shared_strings(archive: zipfile.ZipFile, name: str | None) -> list[str]:
-    """The shared-strings table: by a regex where every entry is written plainly, as Excel, WPS
-    and openpyxl do (862,000 entries in 0.35 s instead of 1.1 s with expat), else by expat."""
-    if not name:
-        return []
-    strings = _plain_shared_strings(archive, name)
-    return strings if strings is not None else _parsed_shared_strings(archive, name)
-
-
-# A plain entry: one text run, nothing to unescape and no carriage return to normalise.
-_PLAIN_SI_RE = re.compile(rb'<si><t(?: xml:space="preserve")?>([^<&\r]*)</t></si>')
-
-
-def _plain_shared_strings(archive: zipfile.ZipFile, name: str) -> list[str] | None:
-    """The table when every entry is plain; None as soon as one is not (rich text runs, phonetic
-    guides, entities, a DTD, a part cut short …): expat then reads the whole part."""
-    strings: list[str] = []
+def _read_part(archive: zipfile.ZipFile, name: str, limit: int = 8 * 1024 * 1024) -> bytes:
     with archive.open(name) as stream:
-        pending = stream.read(64 * 1024)
-        first = pending.find(b"<si")
-        if first < 0 or b"<!" in pending[:first]:
-            return None
-        pending = pending[first:]
-        while True:
-            chunk = stream.read(4 * _CHUNK)
-            pending += chunk
-            cut = pending.rfind(b"</si>")
-            if chunk and cut < 0:
-                if len(pending) > _MAX_ROW_BYTES:
-                    return None
-                continue
-            cut = cut + len(b"</si>") if cut >= 0 else 0
-            segment, pending = pending[:cut], pending[cut:]
-            found = _PLAIN_SI_RE.findall(segment)
-            if len(found) != segment.count(b"<si"):
-                return None
-            strings.extend(map(bytes.decode, found))
-            if not chunk:  # the end: nothing may follow the last entry but the root's closing tag
-                return strings if pending.strip() == b"</sst>" else None
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise SheetTooLarge("inflated")
+    return data
 
 
-def _parsed_shared_strings(archive: zipfile.ZipFile, name: str) -> list[str]:
-    strings: list[str] = []
-    parts: list[str] = []
-    state = {"in_t": False, "skip": 0}
-    t_tag, si_tag, rph_tag = _NS_MAIN + "}t", _NS_MAIN + "}si", _NS_MAIN + "}rPh"
-
-    def start(tag, _attrs):
-        if tag == t_tag:
-            state["in_t"] = True
-        elif tag == rph_tag:
-            state["skip"] += 1  # phonetic guide text is not part of the value
-
-    def end(tag):
-        if tag == t_tag:
-            state["in_t"] = False
-        elif tag == rph_tag:
-            state["skip"] -= 1
-        elif tag == si_tag:
-            strings.append("".join(parts))
-            parts.clear()
-
-    def text(data):
-        if state["in_t"] and not state["skip"]:
-            parts.append(data)
-
-    parser = _parser()
-    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
-    with archive.open(name) as stream:
-        for _ in _feed(parser, stream):
-            pass
-    return strings
-
-
-def _excel_date(serial: float, date1904: bool):
+def _excel_date(serial: float, date1904: bool) -> dt.date | dt.datetime:
     base = dt.datetime(1904, 1, 1) if date1904 else dt.datetime(1899, 12, 30)
     if not date1904 and serial < 60:
         serial += 1  # Excel's phantom 1900-02-29
@@ -204,15 +200,93 @@ def _excel_date(serial: float, date1904: bool):
     return value
 
 
-class StreamingSheet:
-    """One worksheet of an .xlsx, read as a stream: `merged`, `first_column`, `rows()`.
+def _iso_date(text: str) -> dt.date | dt.datetime:
+    """A `t="d"` cell: ISO 8601 (ECMA-376 18.17.4) → a date, or a datetime when it has a time of
+    day, as a date-formatted number cell gives."""
+    value = dt.datetime.fromisoformat(text.strip()).replace(tzinfo=None)
+    return value.date() if value.time() == dt.time() else value
 
-    Each is read when first asked for. Planning the header needs only the merged ranges and the
-    first column; the shared strings (862,000 of them in a county census: a second and tens of
-    MB) are needed only by rows(), which the import runs in a child process (ChildReader).
+
+class _Counted:
+    """A stream that refuses to give more than `limit` bytes in all (0: no limit): the bytes a
+    zip member really inflates to, whatever its header claims."""
+
+    def __init__(self, stream, limit: int):
+        self.stream, self.limit, self.total = stream, limit, 0
+
+    def read(self, size: int) -> bytes:
+        data = self.stream.read(size)
+        self.total += len(data)
+        if self.limit and self.total > self.limit:
+            raise SheetTooLarge("inflated")
+        return data
+
+
+def _check_prolog(head: bytes) -> None:
+    """A DTD (`<!DOCTYPE`, entity declarations) may only stand before the root element; the
+    tokeniser skips that part, so it is looked for here."""
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        raise UnsafeXML("DTD")
+
+
+def _whole_elements(stream: _Counted, start_re: re.Pattern, end_re: re.Pattern, root_end: bytes) -> Iterator[bytes]:
+    """The part from its first element that `start_re` finds, in chunks that each end right after
+    an element (`end_re` matches its end); what follows the last one must close the root
+    (`root_end`), or the part was cut short."""
+    pending = stream.read(64 * 1024)
+    while (first := start_re.search(pending)) is None:
+        chunk = stream.read(_CHUNK)
+        if not chunk or len(pending) > _MAX_ROW_BYTES:
+            _check_prolog(pending)
+            if root_end not in pending:
+                raise ValueError(f"the part ends before {root_end.decode()}")
+            return
+        pending += chunk
+    _check_prolog(pending[: first.start()])
+    pending = pending[first.start():]
+    while True:
+        chunk = stream.read(_CHUNK)
+        pending += chunk
+        cut = -1
+        for cut_match in end_re.finditer(pending):  # the last one: a few thousand per chunk
+            cut = cut_match.end()
+        if cut < 0 and chunk:
+            if len(pending) > _MAX_ROW_BYTES:  # no survey row is this long: a zip bomb, say
+                raise ValueError(f"no end tag in {len(pending)} bytes")
+            continue
+        if cut >= 0:
+            yield pending[:cut]
+            pending = pending[cut:]
+        if not chunk:
+            if root_end not in pending:
+                raise ValueError(f"the part ends before {root_end.decode()}")
+            return
+
+
+def _shared_strings(archive: zipfile.ZipFile, name: str | None, limit: int) -> list[str]:
+    """The shared-strings table, by the same text rules as inline strings."""
+    strings: list[str] = []
+    if not name:
+        return strings
+    with archive.open(name) as part:
+        stream = _Counted(part, limit)
+        for segment in _whole_elements(stream, _SHARED_START_RE, _SHARED_END_RE, b"sst>"):
+            found = _SHARED_RE.findall(segment)
+            if len(found) != len(_SHARED_START_RE.findall(segment)):
+                raise ValueError("a shared string the reader cannot read")
+            strings.extend(plain.decode() if not other else _runs(other) for plain, other in found)
+    return strings
+
+
+class StreamingSheet:
+    """One worksheet of an .xlsx, read as a stream: `merged` and `rows()`.
+
+    Each is read when first asked for. Planning the header needs only the merged ranges; the
+    shared strings (862,000 of them in a county census) are needed only by rows(), which the
+    import runs in a child process (ChildReader).
     """
 
-    def __init__(self, path, sheet_part: str, strings_part: str | None, date1904: bool, *,
+    def __init__(self, path, sheet_part: str, strings_part: str | None, styles_part: str | None, date1904: bool, *,
                  max_inflated: int = 0, max_rows: int = 0, max_columns: int = 0):
         self.path = path
         # Checked as the rows stream (0: no limit), instead of a separate pass over the sheet.
@@ -220,28 +294,23 @@ class StreamingSheet:
         self.archive = zipfile.ZipFile(path)
         self.part = sheet_part
         self.strings_part = strings_part
+        self.styles_part = styles_part
         self.date1904 = date1904
-        self.date_styles = _date_styles(self.archive)
-        self.strings: list[str] = []  # loaded by rows()
-
-    @cached_property
-    def first_column(self) -> int:
-        """The first used column, from `<dimension ref="B1:…">` at the top of the sheet (else 0)."""
-        with self.archive.open(self.part) as stream:
-            found = _DIMENSION_RE.search(stream.read(4 * _CHUNK))
-        return column_index(found.group(1).decode()) if found else 0
 
     @cached_property
     def merged(self) -> list[tuple[int, int, int, int]]:
-        """Merged ranges, 0-based (first_row, first_col, last_row, last_col) in sheet columns. They
-        follow the cell data in the XML, so the whole part is inflated (no parsing: a regex)."""
+        """Merged ranges, 0-based (first_row, first_col, last_row, last_col). They follow the cell
+        data in the XML, so the whole part is inflated (no parsing: a regex over what follows
+        `</sheetData>`)."""
         merged = []
         tail = b""
-        with self.archive.open(self.part) as stream:
-            while chunk := stream.read(4 * _CHUNK):
+        pattern = re.compile(rb"<" + _P + rb"mergeCell\s+ref=" + _Q + rb"([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?" + _Q)
+        with self.archive.open(self.part) as part:
+            stream = _Counted(part, self.max_inflated)
+            while chunk := stream.read(_CHUNK):
                 window = tail + chunk
                 if b"mergeCell" in window:
-                    for c0, r0, c1, r1 in _MERGE_RE.findall(window):
+                    for c0, r0, c1, r1 in pattern.findall(window):
                         c1, r1 = c1 or c0, r1 or r0
                         merged.append((int(r0) - 1, column_index(c0.decode()), int(r1) - 1, column_index(c1.decode())))
                 tail = window[-200:]
@@ -251,255 +320,111 @@ class StreamingSheet:
         self.archive.close()
 
     def rows(self) -> Iterator[list]:
-        """Rows from sheet row 1, each a list of values from the first used column.
-
-        The common case (cells written as `<c r="B7" s="1" t="s"><v>42</v></c>`, as Excel,
-        WPS and openpyxl do) is matched by one regular expression per chunk of whole rows,
-        in C; any chunk holding something else (inline strings, formulas, prefixed elements,
-        cells without a reference) is parsed by expat instead.
-        """
-        self.strings = _shared_strings(self.archive, self.strings_part)
+        """Rows from sheet row 1, each a list of values from column A (see the module doc)."""
+        strings = _shared_strings(self.archive, self.strings_part, self.max_inflated)
+        date_styles = _date_styles(self.archive, self.styles_part)
+        date1904, max_rows, max_columns = self.date1904, self.max_rows, self.max_columns
+        columns: dict[bytes, int] = {}
         emitted = 0
-        max_rows, max_width = self.max_rows, self.max_columns - self.first_column
-        for number, cells in self._numbered_rows():
-            if max_rows and (number >= max_rows or len(cells) > max_width):
-                raise SheetTooLarge("extents")
-            while emitted < number - 1:  # rows with no <row> element, or no cells, are empty
-                yield []
-                emitted += 1
-            yield cells
-            emitted += 1
-
-    def _numbered_rows(self) -> Iterator[tuple[int, list]]:
         with self.archive.open(self.part) as part:
             stream = _Counted(part, self.max_inflated)
-            head = stream.read(64 * 1024)
-            if b"<row" not in head and b":row" in head:  # prefixed elements: expat all the way
-                def chunks():
-                    yield head
-                    while chunk := stream.read(_CHUNK):
-                        yield chunk
-
-                yield from self._expat_rows(chunks(), 0)
-                return
-            pending = head
-            started = False
-            last_row = 0
-            while True:
-                chunk = stream.read(4 * _CHUNK)
-                if chunk:
-                    pending += chunk
-                cut = pending.rfind(b"</row>")
-                if cut < 0 and chunk:
-                    if len(pending) > _MAX_ROW_BYTES:  # no survey row is this long: a zip bomb, say
-                        raise ValueError(f"no </row> in {len(pending)} bytes")
-                    continue
-                if not started:
-                    first = pending.find(b"<row")
-                    if b"<!DOCTYPE" in (pending[:first] if first >= 0 else pending):
-                        raise UnsafeXML("DTD")  # the head is skipped below, so expat never sees it
-                    if first < 0:
-                        _check_ending(pending)
-                        return
-                    pending = pending[first:]
-                    cut = pending.rfind(b"</row>")
-                    started = True
-                if cut < 0:
-                    _check_ending(pending)
-                    return
-                segment, pending = pending[: cut + 6], pending[cut + 6 :]
-                for number, cells in self._segment_rows(segment, last_row):
-                    last_row = number
-                    yield number, cells
-                if not chunk:
-                    _check_ending(pending)
-                    return
-
-    def _segment_rows(self, segment: bytes, last_row: int) -> Iterator[tuple[int, list]]:
-        matches = None
-        if b"<is>" not in segment and b"<f" not in segment and b"&" not in segment:
-            matches = _CELL_RE.findall(segment)
-            if len(matches) != segment.count(b"<c ") + segment.count(b"<c>"):
-                matches = None
-        if matches is None:
-            wrapped = b'<sheetData xmlns="' + _NS_MAIN.encode() + b'">' + segment + b"</sheetData>"
-            yield from self._expat_rows([wrapped], last_row)
-            return
-        first, strings, date_styles, date1904 = self.first_column, self.strings, self.date_styles, self.date1904
-        columns = _COLUMN_CACHE
-        current: dict[int, object] = {}
-        current_row = None
-        for letters, row_text, style, kind, raw in matches:
-            if row_text != current_row:
-                if current:
-                    yield int(current_row), _as_list(current)
-                    current = {}
-                current_row = row_text
-            if not raw:
-                continue
-            index = columns.get(letters)
-            if index is None:
-                index = columns[letters] = column_index(letters.decode())
-            index -= first
-            if index < 0:
-                continue
-            if kind == b"s":
-                value = strings[int(raw)]
-            elif not kind or kind == b"n":
-                value = float(raw)
-                if style and int(style) in date_styles:
-                    value = _excel_date(value, date1904)
-            elif kind == b"b":
-                value = raw.strip() == b"1"
-            elif kind == b"str" or kind == b"inlineStr":
-                value = raw.decode()
-            elif kind == b"e":
-                value = ""
-            else:
-                value = raw.decode()
-            current[index] = value
-        if current:
-            yield int(current_row), _as_list(current)
-
-    def _expat_rows(self, chunks, last_row: int) -> Iterator[tuple[int, list]]:
-        first = self.first_column
-        strings, date_styles, date1904 = self.strings, self.date_styles, self.date1904
-        ns = _NS_MAIN + "}"
-        row_tag, c_tag, v_tag, t_tag, is_tag = ns + "row", ns + "c", ns + "v", ns + "t", ns + "is"
-        done: list[tuple[int, list]] = []
-        current: dict[int, object] = {}
-        state = {"row": last_row, "ref": None, "type": None, "style": None, "text": None, "collect": False,
-                 "in_is": False, "next_col": 0}
-
-        def start(tag, attrs):
-            if tag == c_tag:
-                ref = attrs.get("r")
-                if ref:
-                    state["ref"] = column_index(ref.rstrip("0123456789")) - first
-                else:
-                    state["ref"] = state["next_col"]
-                state["type"] = attrs.get("t")
-                state["style"] = attrs.get("s")
-                state["text"] = None
-            elif tag == v_tag:
-                state["collect"] = True
-                state["text"] = ""
-            elif tag == t_tag and state["in_is"]:
-                state["collect"] = True  # runs of an inline string are concatenated
-                if state["text"] is None:
-                    state["text"] = ""
-            elif tag == row_tag:
-                number = attrs.get("r")
-                state["row"] = int(number) if number else state["row"] + 1
-                state["next_col"] = 0
-                current.clear()
-            elif tag == is_tag:
-                state["in_is"] = True
-
-        def text(data):
-            if state["collect"]:
-                state["text"] = (state["text"] or "") + data
-
-        def end(tag):
-            if tag == v_tag or tag == t_tag:
-                state["collect"] = False
-            elif tag == is_tag:
-                state["in_is"] = False
-            elif tag == c_tag:
-                index = state["ref"]
-                state["next_col"] = index + 1
-                raw = state["text"]
-                if raw is None or raw == "" or index < 0:
-                    return
-                kind = state["type"]
-                if kind == "s":
-                    value = strings[int(raw)]
-                elif kind in ("str", "inlineStr"):
-                    value = raw
-                elif kind == "b":
-                    value = raw.strip() == "1"
-                elif kind == "e":
-                    value = ""
-                elif kind == "d":
-                    try:
-                        value = dt.datetime.fromisoformat(raw.strip())
-                        if value.hour == value.minute == value.second == 0:
-                            value = value.date()
-                    except ValueError:
-                        value = raw
-                else:
-                    value = float(raw)
-                    style = state["style"]
-                    if style is not None and int(style) in date_styles:
-                        value = _excel_date(value, date1904)
-                current[index] = value
-            elif tag == row_tag:
-                done.append((state["row"], _as_list(current) if current else []))
-
-        parser = _parser()
-        parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
-        for chunk in chunks:
-            parser.Parse(chunk, False)
-            if done:
-                yield from done
-                done.clear()
-        parser.Parse(b"", True)
-        yield from done
+            for segment in _whole_elements(stream, _ROW_START_RE, _ROW_END_RE, b"worksheet>"):
+                found = 0
+                rows = _ROW_RE.findall(segment)
+                if len(rows) != len(_ROW_START_RE.findall(segment)):
+                    raise ValueError("a row the reader cannot read")
+                for number, body in rows:
+                    number = int(number) if number else emitted + 1
+                    if number <= emitted or (max_rows and number >= max_rows):
+                        raise (SheetTooLarge("extents") if number > emitted else ValueError("rows out of order"))
+                    cells = _CELL_RE.findall(body) if body else ()
+                    found += len(cells)
+                    row: list = []
+                    for letters, style, kind, plain, other in cells:
+                        if letters:
+                            index = columns.get(letters)
+                            if index is None:
+                                index = columns[letters] = column_index(letters.decode())
+                        else:
+                            index = len(row)  # no reference: the cell after the previous one
+                        if other:
+                            raw = _runs(_INLINE_RE.search(other).group(1)) if kind == b"inlineStr" else (
+                                _text(value.group(1)) if (value := _VALUE_RE.search(other)) else "")
+                        else:
+                            raw = plain
+                        if not raw:
+                            continue
+                        if kind == b"s":
+                            value = strings[int(raw)]
+                        elif not kind or kind == b"n":
+                            value = float(raw)
+                            if style and int(style) in date_styles:
+                                value = _excel_date(value, date1904)
+                        elif kind == b"str" or kind == b"inlineStr":
+                            value = raw if raw.__class__ is str else _text(raw)
+                        elif kind == b"b":
+                            value = raw.strip() in (b"1", "1", b"true", "true")
+                        elif kind == b"d":
+                            value = _iso_date(raw if raw.__class__ is str else raw.decode())
+                        elif kind == b"e":
+                            continue
+                        else:
+                            raise ValueError(f"unknown cell type {kind!r}")
+                        if index == len(row):
+                            row.append(value)
+                        elif index < len(row):
+                            row[index] = value
+                        else:
+                            row.extend([""] * (index - len(row)))
+                            row.append(value)
+                    if max_columns and len(row) > max_columns:
+                        raise SheetTooLarge("extents")
+                    while emitted < number - 1:  # rows with no <row> element are empty
+                        yield []
+                        emitted += 1
+                    yield row
+                    emitted += 1
+                if found != len(_CELL_START_RE.findall(segment)):
+                    raise ValueError("a cell the reader cannot read")
 
 
-_CELL_RE = re.compile(
-    rb'<c r="([A-Z]{1,3})(\d+)"(?: s="(\d+)")?(?: t="(\w+)")?(?: s="\d+")?\s*(?:/>|>(?:<v>([^<]*)</v>)?</c>)'
-)
-_COLUMN_CACHE: dict[bytes, int] = {}
-
-
-def _check_ending(rest: bytes) -> None:
-    """The fast path only cuts the XML at `</row>`, so a sheet part cut short (an upload truncated
-    and zipped again, a writer that crashed) would lose its last rows without a word: the part must
-    end with the root element's closing tag, as expat would insist."""
-    if b"worksheet>" not in rest:
-        raise ValueError("the sheet XML ends before </worksheet>")
-
-
-def _as_list(cells: dict[int, object]) -> list:
-    row = [""] * (max(cells) + 1)
-    for index, value in cells.items():
-        row[index] = value
-    return row
-
-
-def open_streaming(path, wanted: str | None):
-    """(sheet name, StreamingSheet) for the wanted or first visible worksheet; (None, None) when the
-    workbook has no usable worksheet (the caller then lets calamine report the problem)."""
+def open_streaming(path, wanted: str | None) -> tuple[str, StreamingSheet]:
+    """(sheet name, StreamingSheet) for the wanted or first visible worksheet. Raises SheetNotFound,
+    NoVisibleSheet, KeyError (a part missing) or UnsafeXML."""
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
-        workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
-        rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        workbook = SafeET.fromstring(_read_part(archive, "xl/workbook.xml"))
+        rels = SafeET.fromstring(_read_part(archive, "xl/_rels/workbook.xml.rels"))
     ns = "{" + _NS_MAIN + "}"
     targets = {rel.get("Id"): (rel.get("Target", ""), rel.get("Type", "")) for rel in rels.iter(f"{_NS_PKG_REL}Relationship")}
 
     def part_of(target: str) -> str:
         return target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
 
-    strings_part = next((part_of(t) for t, kind in targets.values() if kind.endswith("/sharedStrings")), None)
-    if strings_part not in names:
-        strings_part = None
+    def part_of_type(suffix: str) -> str | None:
+        part = next((part_of(t) for t, kind in targets.values() if kind.endswith(suffix)), None)
+        return part if part in names else None
+
     pr = workbook.find(ns + "workbookPr")
     date1904 = pr is not None and pr.get("date1904") in ("1", "true")
+    sheets = []
     for sheet in workbook.iter(ns + "sheet"):
-        name = sheet.get("name")
         target, kind = targets.get(sheet.get(f"{_NS_REL}id"), ("", ""))
-        if not kind.endswith("/worksheet"):
-            continue
-        if wanted is not None and name.strip() != wanted.strip():
-            continue
-        if wanted is None and sheet.get("state") in ("hidden", "veryHidden"):
-            continue
-        part = part_of(target)
-        if part not in names:
-            return None, None
-        return name, StreamingSheet(path, part, strings_part, date1904)
-    return None, None
+        if kind.endswith("/worksheet"):
+            sheets.append((sheet.get("name", ""), part_of(target), sheet.get("state") in ("hidden", "veryHidden")))
+    if wanted is not None:
+        chosen = next((s for s in sheets if s[0] == wanted), None) or next(
+            (s for s in sheets if s[0].strip() == wanted.strip()), None)
+        if chosen is None:
+            raise SheetNotFound([name for name, _, _ in sheets])
+    else:
+        chosen = next((s for s in sheets if not s[2]), None)
+        if chosen is None:
+            raise NoVisibleSheet
+    name, part, _hidden = chosen
+    if part not in names:
+        raise KeyError(part)
+    return name, StreamingSheet(path, part, part_of_type("/sharedStrings"), part_of_type("/styles"), date1904)
 
 
 # --- Reading in a child process --------------------------------------------------------------
@@ -526,37 +451,22 @@ class _RowUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-class _Counted:
-    """A stream that refuses to give more than `limit` bytes in all (0: no limit): the bytes a
-    zip member really inflates to, whatever its header claims."""
-
-    def __init__(self, stream, limit: int):
-        self.stream, self.limit, self.total = stream, limit, 0
-
-    def read(self, size: int) -> bytes:
-        data = self.stream.read(size)
-        self.total += len(data)
-        if self.limit and self.total > self.limit:
-            raise SheetTooLarge("inflated")
-        return data
-
-
 class ChildReader:
     """A sheet's rows, parsed by a child process on another core: `rows()`, `close()`.
 
-    The child gets the parts to read on its command line, loads the shared strings, and sends
-    the rows back as pickled batches, then an end marker. A problem with the file comes as a
-    tagged message and is raised here as UnsafeXML or SheetDamaged, as reading in-process would;
-    a child that dies before its end marker raises ReaderExited, so its death neither leaves the
-    import waiting nor passes for the end of the table. If this process is killed, the child's
-    next write fails (the pipe has no reader left) and it exits quietly.
+    The child gets the parts to read on its command line and sends the rows back as pickled
+    batches, then an end marker. A problem with the file comes as a tagged message and is raised
+    here as UnsafeXML, SheetTooLarge or SheetDamaged, as reading in this process would; a child
+    that dies before its end marker raises ReaderExited, so its death neither leaves the import
+    waiting nor passes for the end of the table. If this process is killed, the child's next
+    write fails (the pipe has no reader left) and it exits quietly.
     """
 
     def __init__(self, sheet: StreamingSheet):
         # -P keeps this file's folder off sys.path, so that no module of the app there can ever
         # shadow a standard one of the same name.
         command = [sys.executable, "-P", os.path.abspath(__file__), os.fspath(sheet.path), sheet.part,
-                   sheet.strings_part or "", "1904" if sheet.date1904 else "1900",
+                   sheet.strings_part or "", sheet.styles_part or "", "1904" if sheet.date1904 else "1900",
                    *map(str, (sheet.max_inflated, sheet.max_rows, sheet.max_columns))]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         # Room for a few batches (a pipe holds 64 KB, a batch ~250 KB): the child parses on while
@@ -596,12 +506,14 @@ class ChildReader:
         self.process.wait()
 
 
-def _serve(path: str, part: str, strings_part: str, calendar: str, *limits: str) -> None:
+def _serve(path: str, part: str, strings_part: str, styles_part: str, calendar: str, *limits: str) -> None:
     """The child's side: ("rows", [row, …]) messages pickled on stdout, then ("end", None); a
-    problem with the file as ("unsafe", …), ("too_large", …) or ("damaged", …) rather than a traceback
-    on stderr."""
+    problem with the file as ("unsafe", …), ("too_large", …) or ("damaged", …) rather than a
+    traceback on stderr."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C at a terminal is for the import, which closes us
-    gc.disable()  # rows hold no reference cycles; collections cost 7% of the reading
+    import gc
+
+    gc.disable()  # this process only reads: its rows hold no reference cycles
     out = sys.stdout.buffer
 
     def send(message) -> None:
@@ -611,8 +523,8 @@ def _serve(path: str, part: str, strings_part: str, calendar: str, *limits: str)
     try:
         try:
             max_inflated, max_rows, max_columns = map(int, limits)
-            sheet = StreamingSheet(path, part, strings_part or None, calendar == "1904", max_inflated=max_inflated,
-                                   max_rows=max_rows, max_columns=max_columns)
+            sheet = StreamingSheet(path, part, strings_part or None, styles_part or None, calendar == "1904",
+                                   max_inflated=max_inflated, max_rows=max_rows, max_columns=max_columns)
             batch = []
             for row in sheet.rows():
                 batch.append(row)
@@ -628,7 +540,8 @@ def _serve(path: str, part: str, strings_part: str, calendar: str, *limits: str)
             send(("unsafe", f"{type(error).__name__}: {error}"))
         except SheetTooLarge as error:
             send(("too_large", str(error)))
-        except (expat.ExpatError, zipfile.BadZipFile, EOFError, OSError, ValueError, IndexError, KeyError) as error:
+        except (SafeET.ParseError, zipfile.BadZipFile, EOFError, OSError, ValueError, IndexError, KeyError,
+                UnicodeDecodeError) as error:
             send(("damaged", f"{type(error).__name__}: {error}"))
     except BrokenPipeError:
         # No reader left: the table was closed early, or the import process was killed. Nobody to
