@@ -82,15 +82,24 @@ def _attribute(name: bytes, value: bytes) -> bytes:
     return rb"(?=(?:[^>]*?\s" + name + rb"\s*=\s*" + _Q + value + _Q + rb")?)"
 
 
-_ROW_RE = re.compile(
-    rb"<" + _P + rb"row(?=[\s/>])" + _attribute(b"r", rb"([0-9]+)")
-    + rb"[^>]*?(?:/>|>(.*?)</" + _P + rb"row\s*>)", re.S)
-# Groups: column letters, style, type, a plain value (`<v>…</v>` alone), anything else inside.
-_CELL_RE = re.compile(
-    rb"<" + _P + rb"c(?=[\s/>])" + _attribute(b"r", rb"([A-Z]{1,3})[0-9]*") + _attribute(b"s", rb"([0-9]+)")
-    + _attribute(b"t", rb"([A-Za-z]+)")
-    + rb"[^>]*?(?:/>|>(?:<v>([^<&\r]*)</v>)?</" + _P + rb"c\s*>|>(.*?)</" + _P + rb"c\s*>)", re.S)
-_CELL_START_RE = re.compile(rb"<" + _P + rb"c(?=[\s/>])")
+# One token per row start or cell, found by one findall over a chunk of whole rows. Groups:
+#  1, 2 a row starts ('<'), and its number ('' when it has none);
+#  3–5 a cell's column letters, style and type: as Excel, WPS, openpyxl and xlsxwriter write
+#      them (`<c r="B7" s="1" t="s">`, each optional, in this order),
+#  6–8 or the same in any order, with other attributes, spacing or quotes (tried when 3–5 fail);
+#  9 its value when it is plain (`<v>42</v>` alone, nothing to decode), or
+#  10 whatever else it holds (a formula and its cached value, an inline string, entities);
+#  11 a row or cell start that none of the above could read: the file is refused.
+_TAG_END = rb"(?=[\s/>])"
+_NOT_A_START = rb"(?!<" + _P + rb"(?:c|row)" + _TAG_END + rb")"
+_TOKEN_RE = re.compile(
+    rb"(<)" + _P + rb"row" + _TAG_END + _attribute(b"r", rb"([0-9]+)") + rb"[^>]*>"
+    + rb"|<" + _P + rb"c" + _TAG_END
+    + rb"(?:(?:\sr=\"([A-Z]{1,3})[0-9]+\")?(?:\ss=\"([0-9]+)\")?(?:\st=\"([A-Za-z]+)\")?\s*(?=/?>)"
+    + rb"|" + _attribute(b"r", rb"([A-Z]{1,3})[0-9]*") + _attribute(b"s", rb"([0-9]+)")
+    + _attribute(b"t", rb"([A-Za-z]+)") + rb"[^>]*?)"
+    + rb"(?:/>|>(?:<v>([^<&\r]*)</v>)?</" + _P + rb"c\s*>|>((?:" + _NOT_A_START + rb".)*?)</" + _P + rb"c\s*>)"
+    + rb"|(<)" + _P + rb"(?:c|row)" + _TAG_END, re.S)
 _VALUE_RE = re.compile(rb"<" + _P + rb"v(?:\s[^>]*)?>(.*?)</" + _P + rb"v\s*>", re.S)
 _INLINE_RE = re.compile(rb"<" + _P + rb"is(?:\s[^>]*)?>(.*?)</" + _P + rb"is\s*>", re.S)
 # Text runs: `<t>` elements outside phonetic guides (`<rPh>`, whose text is a reading, not the value).
@@ -98,14 +107,13 @@ _PHONETIC_RE = re.compile(rb"<" + _P + rb"rPh\b.*?</" + _P + rb"rPh\s*>", re.S)
 _TEXT_RE = re.compile(rb"<" + _P + rb"t(?:\s[^>]*)?(?:/>|>(.*?)</" + _P + rb"t\s*>)", re.S)
 _CDATA_RE = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.S)
 _ENTITY_RE = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);)")
-_ROW_START_RE = re.compile(rb"<" + _P + rb"row(?=[\s/>])")
-_ROW_END_RE = re.compile(rb"</" + _P + rb"row\s*>|<" + _P + rb"row(?=[\s/>])[^>]*/>")
-# Shared strings: a plain entry (one run, nothing to decode) in group 1, anything else in group 2.
+_ROW_START_RE = re.compile(rb"<" + _P + rb"row" + _TAG_END)
+# Shared strings: a plain entry (one run, nothing to decode) in group 1, anything else in group 2,
+# an entry start neither could read in group 3.
 _SHARED_RE = re.compile(
-    rb"<" + _P + rb"si(?:\s[^>]*)?(?:/>|>(?:<t(?: xml:space=\"preserve\")?>([^<&\r]*)</t>(?=</si>)|(.*?))</"
-    + _P + rb"si\s*>)", re.S)
-_SHARED_START_RE = re.compile(rb"<" + _P + rb"si(?=[\s/>])")
-_SHARED_END_RE = re.compile(rb"</" + _P + rb"si\s*>|<" + _P + rb"si(?:\s[^>]*)?/>")
+    rb"<" + _P + rb"si(?:\s[^>]*)?(?:/>|>(?:<t(?: xml:space=\"preserve\")?>([^<&\r]*)</t>(?=</si>)"
+    rb"|((?:(?!<" + _P + rb"si" + _TAG_END + rb").)*?))</" + _P + rb"si\s*>)|(<)" + _P + rb"si" + _TAG_END, re.S)
+_SHARED_START_RE = re.compile(rb"<" + _P + rb"si" + _TAG_END)
 
 
 class UnsafeXML(ValueError):
@@ -229,38 +237,46 @@ def _check_prolog(head: bytes) -> None:
         raise UnsafeXML("DTD")
 
 
-def _whole_elements(stream: _Counted, start_re: re.Pattern, end_re: re.Pattern, root_end: bytes) -> Iterator[bytes]:
+def _last_end(data: bytes, name: bytes) -> int:
+    """Where the last `</name>` end tag (any prefix) in `data` ends, or -1."""
+    closing = name + b">"
+    at = data.rfind(closing)
+    while at > 0:
+        opening = data.rfind(b"</", 0, at)
+        if opening >= 0 and _PREFIX_ONLY_RE.fullmatch(data, opening + 2, at):
+            return at + len(closing)
+        at = data.rfind(closing, 0, at)
+    return -1
+
+
+_PREFIX_ONLY_RE = re.compile(_P)
+
+
+def _whole_elements(stream: _Counted, start_re: re.Pattern, name: bytes, root_end: bytes) -> Iterator[bytes]:
     """The part from its first element that `start_re` finds, in chunks that each end right after
-    an element (`end_re` matches its end); what follows the last one must close the root
+    an element's `</name>`; the last chunk is what follows, which must close the root
     (`root_end`), or the part was cut short."""
     pending = stream.read(64 * 1024)
     while (first := start_re.search(pending)) is None:
         chunk = stream.read(_CHUNK)
         if not chunk or len(pending) > _MAX_ROW_BYTES:
-            _check_prolog(pending)
-            if root_end not in pending:
-                raise ValueError(f"the part ends before {root_end.decode()}")
-            return
+            break
         pending += chunk
-    _check_prolog(pending[: first.start()])
-    pending = pending[first.start():]
-    while True:
-        chunk = stream.read(_CHUNK)
+    _check_prolog(pending[: first.start()] if first is not None else pending)
+    if first is not None:
+        pending = pending[first.start():]
+    while chunk := stream.read(_CHUNK):
         pending += chunk
-        cut = -1
-        for cut_match in end_re.finditer(pending):  # the last one: a few thousand per chunk
-            cut = cut_match.end()
-        if cut < 0 and chunk:
+        cut = _last_end(pending, name)
+        if cut < 0:
             if len(pending) > _MAX_ROW_BYTES:  # no survey row is this long: a zip bomb, say
                 raise ValueError(f"no end tag in {len(pending)} bytes")
             continue
-        if cut >= 0:
-            yield pending[:cut]
-            pending = pending[cut:]
-        if not chunk:
-            if root_end not in pending:
-                raise ValueError(f"the part ends before {root_end.decode()}")
-            return
+        yield pending[:cut]
+        pending = pending[cut:]
+    if root_end not in pending:
+        raise ValueError(f"the part ends before {root_end.decode()}")
+    yield pending
 
 
 def _shared_strings(archive: zipfile.ZipFile, name: str | None, limit: int) -> list[str]:
@@ -270,11 +286,11 @@ def _shared_strings(archive: zipfile.ZipFile, name: str | None, limit: int) -> l
         return strings
     with archive.open(name) as part:
         stream = _Counted(part, limit)
-        for segment in _whole_elements(stream, _SHARED_START_RE, _SHARED_END_RE, b"sst>"):
-            found = _SHARED_RE.findall(segment)
-            if len(found) != len(_SHARED_START_RE.findall(segment)):
-                raise ValueError("a shared string the reader cannot read")
-            strings.extend(plain.decode() if not other else _runs(other) for plain, other in found)
+        for segment in _whole_elements(stream, _SHARED_START_RE, b"si", b"sst>"):
+            for plain, other, unreadable in _SHARED_RE.findall(segment):
+                if unreadable:
+                    raise ValueError("a shared string the reader cannot read")
+                strings.append(_runs(other) if other else plain.decode())
     return strings
 
 
@@ -325,67 +341,79 @@ class StreamingSheet:
         date_styles = _date_styles(self.archive, self.styles_part)
         date1904, max_rows, max_columns = self.date1904, self.max_rows, self.max_columns
         columns: dict[bytes, int] = {}
-        emitted = 0
         with self.archive.open(self.part) as part:
             stream = _Counted(part, self.max_inflated)
-            for segment in _whole_elements(stream, _ROW_START_RE, _ROW_END_RE, b"worksheet>"):
-                found = 0
-                rows = _ROW_RE.findall(segment)
-                if len(rows) != len(_ROW_START_RE.findall(segment)):
-                    raise ValueError("a row the reader cannot read")
-                for number, body in rows:
-                    number = int(number) if number else emitted + 1
-                    if number <= emitted or (max_rows and number >= max_rows):
-                        raise (SheetTooLarge("extents") if number > emitted else ValueError("rows out of order"))
-                    cells = _CELL_RE.findall(body) if body else ()
-                    found += len(cells)
-                    row: list = []
-                    for letters, style, kind, plain, other in cells:
-                        if letters:
-                            index = columns.get(letters)
-                            if index is None:
-                                index = columns[letters] = column_index(letters.decode())
-                        else:
-                            index = len(row)  # no reference: the cell after the previous one
-                        if other:
-                            raw = _runs(_INLINE_RE.search(other).group(1)) if kind == b"inlineStr" else (
-                                _text(value.group(1)) if (value := _VALUE_RE.search(other)) else "")
-                        else:
-                            raw = plain
-                        if not raw:
-                            continue
-                        if kind == b"s":
-                            value = strings[int(raw)]
-                        elif not kind or kind == b"n":
-                            value = float(raw)
-                            if style and int(style) in date_styles:
-                                value = _excel_date(value, date1904)
-                        elif kind == b"str" or kind == b"inlineStr":
-                            value = raw if raw.__class__ is str else _text(raw)
-                        elif kind == b"b":
-                            value = raw.strip() in (b"1", "1", b"true", "true")
-                        elif kind == b"d":
-                            value = _iso_date(raw if raw.__class__ is str else raw.decode())
-                        elif kind == b"e":
-                            continue
-                        else:
-                            raise ValueError(f"unknown cell type {kind!r}")
-                        if index == len(row):
-                            row.append(value)
-                        elif index < len(row):
-                            row[index] = value
-                        else:
-                            row.extend([""] * (index - len(row)))
-                            row.append(value)
-                    if max_columns and len(row) > max_columns:
+            row: list | None = None
+            number = 0
+            for segment in _whole_elements(stream, _ROW_START_RE, b"row", b"worksheet>"):
+                for (row_start, row_number, letters, style, kind, any_letters, any_style, any_kind, plain, other,
+                     unreadable) in _TOKEN_RE.findall(segment):
+                    if row_start:
+                        if row is not None:
+                            yield row
+                        following = int(row_number) if row_number else number + 1
+                        if following <= number:
+                            raise ValueError("rows out of order")
+                        if max_rows and following >= max_rows:
+                            raise SheetTooLarge("extents")
+                        while number < following - 1:  # rows with no <row> element are empty
+                            yield []
+                            number += 1
+                        number, row = following, []
+                        continue
+                    if unreadable or row is None:
+                        raise ValueError("a row or cell the reader cannot read")
+                    if any_letters or any_style or any_kind:
+                        letters, style, kind = any_letters, any_style, any_kind
+                    if other:
+                        raw = _inner(other, kind)
+                    elif plain:
+                        raw = plain
+                    else:
+                        continue  # no value
+                    if kind == b"s":
+                        value = strings[int(raw)]
+                    elif not kind or kind == b"n":
+                        value = float(raw)
+                        if style and int(style) in date_styles:
+                            value = _excel_date(value, date1904)
+                    elif kind == b"str" or kind == b"inlineStr":
+                        value = raw if raw.__class__ is str else raw.decode()
+                    elif kind == b"b":
+                        value = raw.strip() in (b"1", "1", b"true", "true")
+                    elif kind == b"d":
+                        value = _iso_date(raw if raw.__class__ is str else raw.decode())
+                    elif kind == b"e":
+                        continue  # #N/A, #REF! …: no value
+                    else:
+                        raise ValueError(f"unknown cell type {kind!r}")
+                    if letters:
+                        index = columns.get(letters)
+                        if index is None:
+                            index = columns[letters] = column_index(letters.decode())
+                    else:
+                        index = len(row)  # no reference: the cell after the previous one
+                    if index == len(row):
+                        row.append(value)
+                    elif index < len(row):
+                        row[index] = value
+                    elif max_columns and index >= max_columns:
                         raise SheetTooLarge("extents")
-                    while emitted < number - 1:  # rows with no <row> element are empty
-                        yield []
-                        emitted += 1
-                    yield row
-                    emitted += 1
-                if found != len(_CELL_START_RE.findall(segment)):
-                    raise ValueError("a cell the reader cannot read")
+                    else:
+                        row.extend([""] * (index - len(row)))
+                        row.append(value)
+            if row is not None:
+                yield row
+
+
+def _inner(xml: bytes, kind: bytes) -> str:
+    """The value inside a cell that holds more than a plain `<v>`: an inline string's text, or
+    the decoded text of its `<v>` (beside a formula, say); '' when it has none."""
+    if kind == b"inlineStr":
+        found = _INLINE_RE.search(xml)
+        return _runs(found.group(1)) if found else ""
+    found = _VALUE_RE.search(xml)
+    return _text(found.group(1)) if found else ""
 
 
 def open_streaming(path, wanted: str | None) -> tuple[str, StreamingSheet]:
