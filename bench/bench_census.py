@@ -94,7 +94,7 @@ def _baseline(path: str, rows: int) -> None:
     import tablib
     from import_export import fields, resources
 
-    from registry.census import open_census
+    from registry.census.engine import open_census
     from registry.models import Elder
 
     class ElderResource(resources.ModelResource):

@@ -21,9 +21,8 @@ from registry.choices import (
     SupervisionMethod,
     SupervisionResult,
 )
-from registry.models import CareAgreement, Elder, Guardian
+from registry.models import ID_REGISTERED_ELSEWHERE, CareAgreement, Elder, Guardian
 
-OUT_OF_SCOPE_DUPLICATE = _("该身份证号已在其他辖区登记，请联系乡镇民政办")
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 # Magic bytes of the accepted scanned-document types, keyed by the extensions allowed for them.
 DOCUMENT_SIGNATURES = {
@@ -133,7 +132,7 @@ class ElderForm(forms.ModelForm):
                 raise forms.ValidationError(format_html(
                     '{} <a href="{}">{}</a>', _("该身份证号已登记。"),
                     reverse("registry:elder", args=[existing_pk]), _("查看该老人")))
-            raise forms.ValidationError(OUT_OF_SCOPE_DUPLICATE)
+            raise forms.ValidationError(ID_REGISTERED_ELSEWHERE)
         return number
 
     def _post_clean(self):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from eldercare.audit import tracked
 from eldercare.choices import UserRole
-from eldercare.idnumbers import IDNumberError, parse_id_number
+from eldercare.idnumbers import IDNumberError, ParsedID, parse_id_number
 from eldercare.scoping import ScopedQuerySet
 from registry.choices import (
     ContactEventKind,
@@ -222,13 +222,24 @@ class Elder(models.Model):
 
     def derive_fields(self):
         """Fill what the ID number and the name determine: birth date, sex, pinyin initials."""
-        parsed = parse_id_number(self.id_number)
-        self.id_number, self.birth_date, self.sex = parsed.number, parsed.birth_date, parsed.sex
+        for attname, value in fields_from_id(parse_id_number(self.id_number)).items():
+            setattr(self, attname, value)
         self.name_initials = name_initials(self.name)
 
     @property
     def town_code(self) -> str:
         return self.village_id[:9]
+
+
+# An ID number registered in a village the user cannot see: refused, and nothing said of where
+# (the elder form and the census import say the same).
+ID_REGISTERED_ELSEWHERE = _("该身份证号已在其他辖区登记，请联系乡镇民政办")
+
+
+def fields_from_id(parsed: ParsedID) -> dict:
+    """The Elder fields an ID number determines (Elder.derive_fields; the census import's bulk
+    writes, which bypass save(), take them from here too)."""
+    return {"id_number": parsed.number, "birth_date": parsed.birth_date, "sex": parsed.sex}
 
 
 def name_initials(name: str) -> str:

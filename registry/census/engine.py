@@ -6,7 +6,7 @@ empty cells are absent so that an update only changes what was filled in) and th
 found, as errors (the row is rejected whole) or warnings (the row is accepted).
 
 Nothing here touches the database: resolving village names to areas, scope checks and
-upserts are the import service's job. Per-row work is kept lean because a county census runs
+upserts are the writer's job (writer.py and the modules it names). Per-row work is kept lean because a county census runs
 to 200,000 rows: low-cardinality columns are memoised per distinct cell value.
 """
 
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 
 from eldercare.idnumbers import IDNumberError, ParsedID, parse_id_number
+from registry.models import fields_from_id
 
 from . import normalize as nz
 from .columns import HEADER_SEARCH_ROWS, IGNORED, SERIAL, ColumnPlan, plan_columns
@@ -393,7 +394,7 @@ class CensusFile:
         values = row.values
         id_header = self.column_header("id_number")
         id_text = _cell_text(self._cell(cells, "id_number"))
-        values["id_number"] = parsed.number
+        values.update(fields_from_id(parsed))  # the model's own rule: ID number, sex, birth date
         if parsed.converted_from_15:
             row.warnings.append(
                 CellIssue(id_header, id_text, f"15 位老身份证号已自动升级为 18 位：{parsed.number}，请核对")
@@ -407,7 +408,6 @@ class CensusFile:
                     f"性别与身份证号不符：按身份证号应为“{shown}”。请核对身份证号是否录错，或改正性别",
                 )
             )
-        values["sex"] = parsed.sex
         if birth_given is not None:
             (given, approximate), raw, header = birth_given
             differs = (
@@ -423,7 +423,6 @@ class CensusFile:
                         f"出生日期与身份证号不一致，已按身份证号记录为 {parsed.birth_date.isoformat()}，请核对",
                     )
                 )
-        values["birth_date"] = parsed.birth_date
         on = values.get("surveyed_on") or self.today
         age = _age_on(parsed.birth_date, on)
         if age < MINIMUM_AGE:

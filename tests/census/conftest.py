@@ -32,3 +32,12 @@ def finished_import(world, tmp_path, django_capture_on_commit_callbacks):
         return job
 
     return make
+
+
+@pytest.fixture(params=[False, True], ids=["in-line", "ahead"])
+def parallel(request, settings):
+    """Run the writer both ways: in the caller's thread, and with the classifying and lookup
+    threads ahead of the writes (registry/census/writer.py); several batches either way."""
+    settings.CENSUS_PARALLEL_BYTES = 0 if request.param else 10**12
+    settings.CENSUS_BATCH_ROWS = 2
+    return request.param

@@ -1,7 +1,8 @@
-"""Big files are checked and resolved in a thread of their own, ahead of the writes, with the
-register lookups in another: the outcome is the same as in line, a failure or a cancel in any
-thread reaches the caller, and nothing is half-written. Transactional tests: the threads have
-their own connections and read committed data only."""
+"""Big files are checked and classified in a thread of their own, ahead of the writes, with the
+register lookups in another (registry/census/writer.py states the contract): the outcome is the
+same as in line, a failure or a cancel in any thread reaches the caller, and nothing is
+half-written. Transactional tests: the threads have their own connections and read committed
+data only. tests/census/test_writer.py runs its cases both ways too."""
 
 import threading
 from datetime import date
@@ -10,19 +11,11 @@ import pytest
 from pghistory.models import Events
 
 from registry.census.services import ImportCancelled, execute
-from registry.census.writer import OUT_OF_SCOPE_ID
-from registry.models import CareAgreement, Elder, ElderGuardian, Guardian
+from registry.models import ID_REGISTERED_ELSEWHERE, CareAgreement, Elder, ElderGuardian, Guardian
 from tests.census.helpers import person, write_workbook
 from tests.factories import make_elder, make_guardian, make_id_number
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(params=[False, True], ids=["in-line", "ahead"])
-def parallel(request, settings):
-    settings.CENSUS_PARALLEL_BYTES = 0 if request.param else 10**12
-    settings.CENSUS_BATCH_ROWS = 2  # several batches: the thread runs ahead of the writes
-    return request.param
 
 
 def census_threads():
@@ -57,7 +50,7 @@ def test_the_outcome_is_the_same_in_line_and_ahead(tmp_path, world, parallel):
 
     assert outcome.counts() == {"new": 4, "updated": 1, "unchanged": 0, "rejected": 2, "warnings": 0, "rows": 7}
     reasons = {entry["row"]: entry["issues"][0]["message"] for entry in outcome.rejected_rows}
-    assert sorted(reasons) == [6, 7] and reasons[6] == OUT_OF_SCOPE_ID and "不在您的辖区内" in reasons[7]
+    assert sorted(reasons) == [6, 7] and reasons[6] == str(ID_REGISTERED_ELSEWHERE) and "不在您的辖区内" in reasons[7]
     existing.refresh_from_db()
     assert existing.living == "spouse"
     assert ElderGuardian.objects.get(elder=existing).relation == "son_in_law"
@@ -94,45 +87,46 @@ def test_a_shared_guardian_written_differently_keeps_the_first_rows_values(tmp_p
 
 
 def test_a_failure_while_writing_rolls_everything_back_and_stops_the_thread(tmp_path, world, parallel, monkeypatch):
-    from registry.census import writer
+    from registry.census import bulk
 
     rows = [person("李家湾村", f"老人{i}", make_id_number(date(1950, 1, i + 1))) for i in range(7)]
     path = write_workbook(tmp_path / "a.xlsx", rows)
     before = register()
     calls = []
-    real = writer.CensusWriter._write
+    real = bulk.Writes.write
 
-    def fail_on_the_third(self, batch):
-        calls.append(batch)
+    def fail_on_the_third(self, prepared):
+        calls.append(prepared)
         if len(calls) == 3:
             raise RuntimeError("disk full")
-        real(self, batch)
+        real(self, prepared)
 
-    monkeypatch.setattr(writer.CensusWriter, "_write", fail_on_the_third)
+    monkeypatch.setattr(bulk.Writes, "write", fail_on_the_third)
     with pytest.raises(RuntimeError, match="disk full"):
         execute(str(path), filename="a.xlsx", user=world.users["town"])
     assert register() == before
     assert census_threads() == []  # no thread left behind
 
 
-@pytest.mark.parametrize("step", ["_lookup", "_resolve"])
-def test_a_failure_while_resolving_reaches_the_caller(tmp_path, world, parallel, monkeypatch, step):
-    """Looking rows up (its own thread when ahead) or classifying them (the resolving thread)."""
-    from registry.census import writer
+@pytest.mark.parametrize("step", ["lookup", "classify"])
+def test_a_failure_while_classifying_reaches_the_caller(tmp_path, world, parallel, monkeypatch, step):
+    """Looking rows up (its own thread when ahead) or classifying them (the classifying thread)."""
+    from registry.census import lookups, writer
 
     rows = [person("李家湾村", f"老人{i}", make_id_number(date(1950, 1, i + 1))) for i in range(7)]
     path = write_workbook(tmp_path / "a.xlsx", rows)
     before = register()
-    real = getattr(writer.CensusWriter, step)
+    owner, name = (lookups.Lookups, "chunk") if step == "lookup" else (writer, "classify")
+    real = getattr(owner, name)
     calls = []
 
-    def fail_on_the_third(self, *args):
+    def fail_on_the_third(*args, **kwargs):
         calls.append(args)
         if len(calls) == 3:
             raise ValueError("resolving broke")
-        return real(self, *args)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(writer.CensusWriter, step, fail_on_the_third)
+    monkeypatch.setattr(owner, name, fail_on_the_third)
     with pytest.raises(ValueError, match="resolving broke"):
         execute(str(path), filename="a.xlsx", user=world.users["town"])
     assert register() == before

@@ -5,7 +5,6 @@ every reader and path of the import.)"""
 
 import contextlib
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys

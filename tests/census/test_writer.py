@@ -1,4 +1,5 @@
-"""The census import against the register: each row's exact outcome."""
+"""The census import against the register: each row's exact outcome, with the writer run both in
+line and with its threads ahead (transactional: the threads read committed data only)."""
 
 from datetime import date
 
@@ -8,12 +9,11 @@ from pghistory.models import Events
 
 from eldercare.audit import history_of
 from registry.census.services import execute
-from registry.census.writer import OUT_OF_SCOPE_ID
-from registry.models import CareAgreement, Elder, ElderGuardian, Guardian
+from registry.models import ID_REGISTERED_ELSEWHERE, CareAgreement, Elder, ElderGuardian, Guardian
 from tests.census.helpers import HEADER, person, write_workbook
 from tests.factories import make_elder, make_guardian, make_id_number
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("parallel")]
 
 
 def run(tmp_path, world, rows, user="town", name="survey.xlsx", **kwargs):
@@ -46,7 +46,7 @@ def test_an_id_registered_out_of_scope_is_refused_without_saying_where(tmp_path,
     other = make_elder(world.other_village, name="外镇老人")
     outcome = run(tmp_path, world, [person("李家湾村", "王秀英", other.id_number)])
     assert outcome.rejected == 1 and outcome.new == 0
-    assert reasons(outcome) == {3: [OUT_OF_SCOPE_ID]}
+    assert reasons(outcome) == {3: [str(ID_REGISTERED_ELSEWHERE)]}
     assert Elder.objects.get(pk=other.pk).village_id == world.other_village.code
 
 

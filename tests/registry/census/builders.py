@@ -11,7 +11,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from bench.make_census_workbook import make_id_number
-from registry.census import CensusRow, open_census
+from registry.census.engine import CensusRow, open_census
 
 TODAY = dt.date(2025, 6, 1)
 HEADER = ["序号", "村", "姓名", "身份证号码"]

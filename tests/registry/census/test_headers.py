@@ -2,7 +2,7 @@
 
 import pytest
 
-from registry.census import CensusFileError
+from registry.census.reader import CensusFileError
 from registry.census.columns import FIELD_BY_ALIAS, header_key
 
 from .builders import id_number, parse, parse_rows, write_csv, write_xlsx

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from bench.make_census_workbook import BAD_KINDS, main, write_census_workbook
 from eldercare.spreadsheets import safe_cell_text
 from registry.census.columns import CENSUS_COLUMNS
-from registry.census.rejected import REASON_HEADER, write_rejected
+from registry.census.rejected import REASON_HEADER, RejectedBook
 from registry.census.template import TEMPLATE_SHEET, format_row, write_template
 
 from .builders import TODAY, id_number, parse, write_csv, write_xlsx
@@ -156,6 +156,15 @@ def test_empty_template_imports_with_no_rows_and_no_warnings(tmp_path):
 )
 def test_safe_cell_text(value, text):
     assert safe_cell_text(value) == text
+
+
+def write_rejected(out, headers, rows):
+    """The rejected rows of `rows`, as the import writes them."""
+    book = RejectedBook(out, headers)
+    for row in rows:
+        if row.errors:
+            book.add(row)
+    book.save()
 
 
 def test_rejected_workbook_has_original_columns_reasons_and_safe_text(tmp_path):

@@ -1,0 +1,207 @@
+"""Bulk writes of a classified batch: ids drawn from the sequences, new rows as binary COPY data,
+changed rows through a temporary table and one UPDATE … FROM, history rows set-wise.
+
+`Writes(job_id, user_id, now)`: `prepare(batch)` turns a classify.Batch into a `Prepared` (ids
+and COPY data, built by psycopg's own formatter; runs in the classifying thread), `write(prepared)`
+sends it, inside the caller's transaction (see services.execute). Values come from the explicit
+maps of fields.py; a column no map names gets the model's default.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import psycopg
+from django.db import connection
+from django.db.models import FileField
+from psycopg.copy import FileWriter
+
+from eldercare.audit import record_inserts, set_wise_history
+
+from ..models import CareAgreement, Elder, ElderGuardian, Guardian, name_initials
+from .classify import Batch, ImportState
+from .fields import ELDER_COLUMNS, ELDER_FROM_ID, GUARDIAN_COLUMNS, LINK_COLUMNS
+from .lookups import fetch
+
+__all__ = ["Prepared", "Writes"]
+
+
+@dataclass
+class Prepared:
+    """A batch ready to send: (model, ids, COPY data) per table of new rows, and per table of
+    changed rows its COPY data for the temporary table."""
+
+    inserts: list = field(default_factory=list)
+    updates: list = field(default_factory=list)
+
+
+class _CopyTable:
+    """A model's insertable columns (the id first; generated columns are PostgreSQL's) and, for
+    each, where its value comes from: the given values by column name, else the model default."""
+
+    def __init__(self, model):
+        fields = [f for f in model._meta.concrete_fields if not getattr(f, "generated", False) and not f.primary_key]
+        self.table = model._meta.db_table
+        self.attnames = [f.attname for f in fields]
+        self.columns = ", ".join(['"id"', *(f'"{f.column}"' for f in fields)])
+        self.defaults = ["" if isinstance(f, FileField) else f.get_default() for f in fields]
+        self.types = ["bigint", *(_type_name(f) for f in fields)]
+
+    def copy_data(self, ids: list[int], rows: Iterable[dict]) -> bytes:
+        # Each row holds column names only (built from the maps of fields.py): column by column,
+        # its value or the default, in C, with no merged dict per row.
+        attnames, defaults = self.attnames, self.defaults
+        return _copy_data(self.types, ((pk, *map(values.get, attnames, defaults))
+                                       for pk, values in zip(ids, rows, strict=True)))
+
+    def write(self, cursor, data: bytes) -> None:
+        with cursor.cursor.copy(f'COPY "{self.table}" ({self.columns}) FROM STDIN (FORMAT BINARY)') as copy:
+            copy.write(data)
+
+
+class _UpdateTable:
+    """Changed rows of a model, applied by one UPDATE … FROM a temporary table they are COPYed
+    into (bulk_update's CASE per row and column cost 0.6 ms a changed row). A column left NULL
+    keeps its value: the import never empties a field (an empty cell means 'keep')."""
+
+    def __init__(self, model, columns: dict[str, str], **stamp):
+        fields = {f.attname: f for f in model._meta.concrete_fields}
+        self.keys, attnames = tuple(columns), tuple(columns.values())
+        self.temp = f"census_{model._meta.model_name}_changes"
+        self.ddl = ", ".join(['"id" bigint', *(f'"{fields[a].column}" {fields[a].db_type(connection)}'
+                                                for a in attnames)])
+        self.types = ["bigint", *(_type_name(fields[a]) for a in attnames)]
+        sets = [f'"{fields[a].column}" = COALESCE(c."{fields[a].column}", t."{fields[a].column}")' for a in attnames]
+        sets += [f'"{fields[a].column}" = %s' for a in stamp]  # set on every changed row
+        self.update = (f'UPDATE "{model._meta.db_table}" t SET {", ".join(sets)} '
+                       f'FROM "{self.temp}" c WHERE t."id" = c."id"')
+        self.stamp = list(stamp.values())
+
+    def copy_data(self, changes: Iterable[tuple[int, dict]]) -> bytes:
+        return _copy_data(self.types, ((pk, *map(values.get, self.keys)) for pk, values in changes))
+
+    def write(self, cursor, data: bytes) -> None:
+        """The row-level update trigger records the history."""
+        cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{self.temp}" ({self.ddl}) ON COMMIT DROP')
+        cursor.execute(f'TRUNCATE "{self.temp}"')
+        with cursor.cursor.copy(f'COPY "{self.temp}" FROM STDIN (FORMAT BINARY)') as copy:
+            copy.write(data)
+        cursor.execute(self.update, self.stamp)
+
+
+# Elder updates: the census keys of fields.py, the village and the initials the name determines.
+_ELDER_UPDATES = {**ELDER_COLUMNS, "village_id": "village_id", "name_initials": "name_initials"}
+
+
+class Writes:
+    """The bulk statements of one import (`job_id`, by `user_id`, at `now`)."""
+
+    def __init__(self, job_id: int | None, user_id: int, now):
+        self.job_id, self.user_id, self.now = job_id, user_id, now
+        self.tables = {model: _CopyTable(model) for model in (Elder, Guardian, ElderGuardian, CareAgreement)}
+        self.updates = {
+            Elder: _UpdateTable(Elder, _ELDER_UPDATES, source_import_id=job_id, updated_at=now),
+            Guardian: _UpdateTable(Guardian, {"phone": "phone", "whereabouts": "whereabouts"}),
+            ElderGuardian: _UpdateTable(ElderGuardian, LINK_COLUMNS),
+        }
+
+    def prepare(self, batch: Batch, state: ImportState) -> Prepared:
+        """Draw the ids of the batch's new rows, record the new guardians' ids in `state` (later
+        batches link to them), and turn the rows into COPY data."""
+        elder_ids, guardian_ids, link_ids, agreement_ids = _next_ids(
+            (Elder, len(batch.new_elders)), (Guardian, len(batch.new_guardians)), (ElderGuardian, len(batch.new_links)),
+            (CareAgreement, len(batch.new_agreements)))
+
+        def elder(ref):
+            return ref if ref > 0 else elder_ids[-ref - 1]
+
+        def guardian(ref):
+            return ref if ref > 0 else guardian_ids[-ref - 1]
+
+        for key, ref in batch.guardian_refs.items():
+            state.created_guardians[key] = guardian(ref)
+        now, job, user = self.now, self.job_id, self.user_id
+        rows = {
+            Elder: (elder_ids, (_elder_row(values, code, job, now) for values, code in batch.new_elders)),
+            Guardian: (guardian_ids, ({**{column: values[key] for key, column in GUARDIAN_COLUMNS.items()},
+                                       "village_id": values["village_id"], "created_at": now}
+                                      for values in batch.new_guardians)),
+            ElderGuardian: (link_ids, ({"elder_id": elder(e), "guardian_id": guardian(g), "relation": relation,
+                                        "is_primary": primary} for e, g, relation, primary in batch.new_links)),
+            CareAgreement: (agreement_ids, ({"elder_id": elder(e), "caregiver_name": name, "caregiver_phone": phone,
+                                             "filed_on": filed_on, "created_by_id": user, "created_at": now}
+                                            for e, name, phone, filed_on in batch.new_agreements)),
+        }
+        prepared = Prepared()
+        for model, (ids, values) in rows.items():
+            if ids:
+                prepared.inserts.append((model, ids, self.tables[model].copy_data(ids, values)))
+        elder_updates = [(pk, {**changes, "name_initials": name_initials(changes["name"])} if "name" in changes
+                          else changes) for pk, changes in batch.elder_updates]
+        for model, changes in ((Elder, elder_updates), (Guardian, batch.guardian_updates.items()),
+                               (ElderGuardian, batch.link_updates)):
+            if changes:
+                prepared.updates.append((model, self.updates[model].copy_data(changes)))
+        return prepared
+
+    def write(self, prepared: Prepared) -> None:
+        """New rows by COPY with the row-level history triggers skipped (their WHEN clause, see
+        eldercare.audit), then the same event rows set-wise, one INSERT … SELECT per table with
+        the import's pghistory context (job, user); changed rows by UPDATE … FROM, their triggers
+        recording history. Few statements per batch: each is a wait for PostgreSQL."""
+        if prepared.inserts:
+            with set_wise_history(), connection.cursor() as cursor:
+                for model, _ids, data in prepared.inserts:
+                    self.tables[model].write(cursor, data)
+            for model, ids, _data in prepared.inserts:
+                record_inserts(model, ids)
+        if prepared.updates:
+            with connection.cursor() as cursor:
+                for model, data in prepared.updates:
+                    self.updates[model].write(cursor, data)
+
+
+def _elder_row(values: dict, code: str, job: int | None, now) -> dict:
+    """A new elder's columns: the mapped census values, what the ID number determined (the engine
+    took it from registry.models.fields_from_id), the village, the initials, the stamps."""
+    row = {column: values[key] for key, column in ELDER_COLUMNS.items() if key in values}
+    for column in ELDER_FROM_ID:
+        row[column] = values[column]
+    row.update(village_id=code, name_initials=name_initials(values["name"]), source_import_id=job,
+               created_at=now, updated_at=now)
+    return row
+
+
+def _type_name(field) -> str:
+    """PostgreSQL's name of a column's type, for binary COPY ('varchar(30)' → 'varchar')."""
+    return re.sub(r"\(.*?\)", "", field.db_type(connection))
+
+
+def _copy_data(types: list[str], rows: Iterable[tuple]) -> bytes:
+    """Rows in binary COPY format, by psycopg's own (C) formatter writing to memory: the classifying
+    side pays for it, and the writing side sends one block per batch and table."""
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor, psycopg.Copy(cursor.cursor, binary=True, writer=FileWriter(buffer)) as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+    return buffer.getvalue()
+
+
+def _next_ids(*wanted: tuple) -> list[list[int]]:
+    """For each (model, count), `count` ids drawn from the table's sequence, in one statement.
+    Sequences are not transactional: a connection other than the writing one may draw them."""
+    selects, params = [], []
+    for model, count in wanted:
+        selects.append("(SELECT coalesce(array_agg(nextval(%s::regclass)), '{}') FROM generate_series(1, %s))")
+        params += [_sequence(model._meta.db_table), count]
+    return list(fetch(f"SELECT {', '.join(selects)}", params)[0])
+
+
+@functools.cache
+def _sequence(table: str) -> str:
+    return fetch("SELECT pg_get_serial_sequence(%s, 'id')", [table])[0][0]
