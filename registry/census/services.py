@@ -1,39 +1,33 @@
-"""Census import services: upload, preview, confirm, run, cancel, stale detection, retention.
+"""Census import services: upload, preview, confirm, cancel, stale detection, retention.
 
 The workflow (CensusImport.TRANSITIONS): uploaded → previewing → previewed → queued → running →
-done / failed / cancelled. Preview and run are background jobs (registry.census.tasks) on the
-database queue; small files are previewed inside the upload request so errors show at once.
+done / failed / cancelled. Preview and run are background jobs (registry.census.tasks, whose work
+is registry.census.jobs) on the database queue; small files are previewed inside the upload
+request so errors show at once.
 
 The run writes every accepted row in ONE transaction with the import job attached to each
-history row (`pghistory.context(job=…)`). Progress is written per batch through a separate
-autocommit connection, so the page can show it while the big transaction is still open; a
-cancel request is noticed at the next batch and rolls everything back.
+history row (`pghistory.context(job=…)`), see jobs.execute.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import pghistory
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from eldercare.choices import UserRole
 
 from .choices import CensusImportStatus as S
-from .engine import open_census
+from .jobs import ImportCancelled, execute, fail, remove, run_import, run_preview, stored_file
 from .models import CensusImport
-from .reader import CensusFileError
-from .writer import CensusWriter, ImportOutcome
-
-log = logging.getLogger(__name__)
+from .tasks import preview_census_import, run_census_import
 
 __all__ = [
     "IMPORT_ROLES", "CensusUploadError", "ImportCancelled", "cancel_import", "confirm_import", "execute",
@@ -45,25 +39,10 @@ __all__ = [
 IMPORT_ROLES = (UserRole.TOWN, UserRole.VILLAGE)
 SYNC_PREVIEW_BYTES = 512 * 1024  # smaller uploads are previewed inside the request (< 2 s)
 INTERRUPTED = "导入过程被中断（后台任务已停止），登记库没有任何改动。请重新上传文件导入"
-FAILED = "导入时发生系统错误，登记库没有任何改动。请稍后重试；如仍失败请联系管理员"
 
 
 class CensusUploadError(Exception):
     """The upload is refused before it is stored (too big, no file); str() is for staff."""
-
-
-class ImportCancelled(Exception):
-    """Raised inside the run's transaction to roll it back (cancelled, or --strict)."""
-
-
-def stored_file(name: str) -> str:
-    """Filesystem path of a file in the private storage."""
-    return default_storage.path(name)
-
-
-def _limits() -> dict:
-    return {"max_bytes": settings.CENSUS_MAX_UPLOAD_BYTES, "max_zip_entries": settings.CENSUS_MAX_ZIP_ENTRIES,
-            "max_inflated_bytes": settings.CENSUS_MAX_INFLATED_BYTES}
 
 
 def can_import(user) -> bool:
@@ -92,122 +71,15 @@ def store_upload(upload, *, acting_user, sheet: str = "") -> CensusImport:
 
 def start_preview(job: CensusImport, *, acting_user) -> None:
     """Preview now (small files) or queue the preview job (large ones)."""
-    from .tasks import preview_census_import
-
     if job.file_size <= SYNC_PREVIEW_BYTES:
         run_preview(job.pk)
     else:
         transaction.on_commit(lambda: preview_census_import.enqueue(job.pk))
 
 
-class _SideChannel:
-    """A separate autocommit connection for progress and cancel checks during the big transaction."""
-
-    def __init__(self, job_id: int):
-        self.job_id = job_id
-        self.conn = connection.get_new_connection(connection.get_connection_params())
-        self.conn.autocommit = True
-
-    def progress(self, processed: int, outcome: ImportOutcome) -> None:
-        with self.conn.cursor() as cursor:
-            cursor.execute(
-                "UPDATE registry_censusimport SET rows_processed = %s, heartbeat_at = now() WHERE id = %s "
-                "RETURNING status", [processed, self.job_id])
-            found = cursor.fetchone()
-        if found and found[0] == S.CANCELLED:
-            raise ImportCancelled
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def _writer(path: str, user, **options) -> CensusWriter:
-    return CensusWriter(user, preview_limit=settings.CENSUS_PREVIEW_ROWS, batch_rows=settings.CENSUS_BATCH_ROWS,
-                        parallel=os.path.getsize(path) >= settings.CENSUS_PARALLEL_BYTES, **options)
-
-
-def _open(job: CensusImport):
-    return open_census(stored_file(job.stored_path), filename=job.file_name, sheet=job.sheet or None,
-                       today=timezone.localdate(), **_limits())
-
-
-def _claim(job_id: int, expected: tuple, status: str) -> CensusImport | None:
-    """Move an import to `status` if it is in one of `expected` (row-locked); None otherwise."""
-    with transaction.atomic():
-        job = CensusImport.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status not in expected:
-            return None
-        job.move_to(status)
-        job.worker_pid, job.worker_host = os.getpid(), socket.gethostname()[:100]
-        job.heartbeat_at = timezone.now()
-        job.rows_processed = 0
-        if status == S.RUNNING:
-            job.started_at = timezone.now()
-        job.save()
-        return job
-
-
-def _fail(job_id: int, message: str) -> None:
-    with transaction.atomic():
-        job = CensusImport.objects.select_for_update().get(pk=job_id)
-        if S.FAILED not in _allowed(job):
-            return
-        job.move_to(S.FAILED)
-        job.error = message
-        job.finished_at = timezone.now()
-        job.save()
-
-
-def _allowed(job: CensusImport) -> set:
-    from .models import TRANSITIONS
-
-    return TRANSITIONS[job.status]
-
-
-def run_preview(job_id: int) -> None:
-    """Check every row against the engine and the register, store the counts (nothing written)."""
-    job = _claim(job_id, (S.UPLOADED, S.PREVIEWED), S.PREVIEWING)
-    if job is None:
-        return
-    side = _SideChannel(job.pk)
-    try:
-        with _open(job) as census:
-            writer = _writer(stored_file(job.stored_path), job.uploaded_by, dry_run=True, job_id=job.pk,
-                             progress=side.progress)
-            outcome = writer.run(census)
-    except CensusFileError as error:
-        _fail(job.pk, error.message)
-        return
-    except ImportCancelled:
-        return
-    except Exception:
-        log.exception("census preview %s failed", job.pk)
-        _fail(job.pk, FAILED)
-        return
-    finally:
-        side.close()
-    with transaction.atomic():
-        job = CensusImport.objects.select_for_update().get(pk=job.pk)
-        if job.status != S.PREVIEWING:
-            return
-        job.move_to(S.PREVIEWED)
-        _store_counts(job, outcome)
-        job.preview = outcome.as_preview()
-        job.rows_total = outcome.rows
-        job.save()
-
-
-def _store_counts(job: CensusImport, outcome: ImportOutcome) -> None:
-    job.new_count, job.updated_count, job.unchanged_count = outcome.new, outcome.updated, outcome.unchanged
-    job.rejected_count, job.warning_count = outcome.rejected, outcome.warnings
-    job.rows_processed = outcome.rows
-
-
 @transaction.atomic
 def confirm_import(job: CensusImport, *, acting_user) -> CensusImport:
     """Queue a previewed import for writing (the same user's scope is re-checked)."""
-    from .tasks import run_census_import
-
     job = CensusImport.objects.for_user(acting_user).select_for_update().get(pk=job.pk)
     if not can_import(acting_user):
         raise CensusUploadError("您的账号没有导入调查表的权限")
@@ -227,86 +99,6 @@ def cancel_import(job: CensusImport, *, acting_user) -> CensusImport:
     job.finished_at = timezone.now()
     job.save()
     return job
-
-
-def execute(path: str, *, filename: str, user, job_id: int | None = None, dry_run: bool = False,
-            strict: bool = False, rejected_path: str | None = None, sheet: str | None = None,
-            progress=None, before_commit=None) -> ImportOutcome:
-    """Parse, resolve and (unless dry_run) write a census file for `user` in ONE transaction.
-
-    Raises CensusFileError for an unreadable file. With `strict`, any rejected row rolls the
-    whole write back. `before_commit(outcome)` runs inside the transaction (the job's status).
-    """
-    def opened():
-        return open_census(path, filename=filename, sheet=sheet, today=timezone.localdate(), **_limits())
-
-    options = {"job_id": job_id, "progress": progress}
-    if strict and not dry_run:
-        # Check first without writing; write only a file with no rejected row.
-        with opened() as census:
-            outcome = _writer(path, user, dry_run=True, rejected_path=rejected_path, **options).run(census)
-        if outcome.rejected:
-            return outcome
-        rejected_path = None
-    with opened() as census:
-        writer = _writer(path, user, dry_run=dry_run, rejected_path=rejected_path, **options)
-        if dry_run:
-            return writer.run(census)
-        with transaction.atomic(), pghistory.context(job=job_id, user=user.pk, username=user.username,
-                                                     source="census_import"):
-            outcome = writer.run(census)
-            if before_commit is not None:
-                before_commit(outcome)
-        return outcome
-
-
-def run_import(job_id: int) -> None:
-    """The background job: write a confirmed import (see execute); counts and the rejected-rows
-    workbook are stored with it. Any failure leaves the register untouched."""
-    job = _claim(job_id, (S.QUEUED,), S.RUNNING)
-    if job is None:
-        return
-    rejected_name = f"census/rejected/{timezone.now():%Y%m}/{uuid.uuid4().hex}.xlsx"
-    rejected_path = stored_file(rejected_name)
-    os.makedirs(os.path.dirname(rejected_path), exist_ok=True)
-    side = _SideChannel(job.pk)
-
-    def finish(outcome: ImportOutcome) -> None:
-        locked = CensusImport.objects.select_for_update().get(pk=job_id)
-        if locked.status != S.RUNNING:
-            raise ImportCancelled
-        locked.move_to(S.DONE)
-        _store_counts(locked, outcome)
-        locked.rows_total = max(locked.rows_total, outcome.rows)
-        locked.rejected_path = rejected_name if outcome.rejected else ""
-        locked.finished_at = timezone.now()
-        locked.save()
-
-    try:
-        outcome = execute(stored_file(job.stored_path), filename=job.file_name, user=job.uploaded_by, job_id=job.pk,
-                          sheet=job.sheet or None, rejected_path=rejected_path, progress=side.progress,
-                          before_commit=finish)
-    except ImportCancelled:
-        _remove(rejected_name)
-        return
-    except CensusFileError as error:
-        _remove(rejected_name)
-        _fail(job_id, error.message)
-        return
-    except Exception:
-        log.exception("census import %s failed", job_id)
-        _remove(rejected_name)
-        _fail(job_id, FAILED)
-        return
-    finally:
-        side.close()
-    if not outcome.rejected:
-        _remove(rejected_name)
-
-
-def _remove(name: str) -> None:
-    if name and default_storage.exists(name):
-        default_storage.delete(name)
 
 
 def _process_gone(job: CensusImport) -> bool:
@@ -332,7 +124,7 @@ def refresh_stale(queryset=None) -> int:
     marked = 0
     for job in queryset.filter(status__in=(S.RUNNING, S.PREVIEWING)).order_by():
         if (job.heartbeat_at and job.heartbeat_at < limit) or _process_gone(job):
-            _fail(job.pk, INTERRUPTED)
+            fail(job.pk, INTERRUPTED)
             marked += 1
     return marked
 
@@ -348,8 +140,8 @@ def purge_census_uploads(*, now=None) -> int:
     purged = 0
     for job in CensusImport.objects.filter(created_at__lt=cutoff, files_purged_at__isnull=True).exclude(
             status__in=(S.QUEUED, S.RUNNING, S.PREVIEWING)):
-        _remove(job.stored_path)
-        _remove(job.rejected_path)
+        remove(job.stored_path)
+        remove(job.rejected_path)
         job.files_purged_at = now
         job.stored_path = job.rejected_path = ""
         job.save(update_fields=["files_purged_at", "stored_path", "rejected_path"])

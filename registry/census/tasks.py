@@ -6,16 +6,16 @@ survives a web restart and a worker restart picks it up.
 
 from django_tasks import task
 
-from . import services
+from . import jobs
 
 
 @task()
 def preview_census_import(import_id: int) -> None:
     """Check a stored upload and store its preview (counts, first rejected rows)."""
-    services.run_preview(import_id)
+    jobs.run_preview(import_id)
 
 
 @task()
 def run_census_import(import_id: int) -> None:
     """Write a confirmed import in one transaction."""
-    services.run_import(import_id)
+    jobs.run_import(import_id)

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from registry.census.reader import CensusFileError
-from registry.census.reader import read_table
+from registry.census.reader import CensusFileError, read_table
 
 from .builders import encrypted_xlsx_bytes, id_number, parse, write_csv, write_xlsx, zip_with
 

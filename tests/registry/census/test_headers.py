@@ -2,8 +2,8 @@
 
 import pytest
 
-from registry.census.reader import CensusFileError
 from registry.census.columns import FIELD_BY_ALIAS, header_key
+from registry.census.reader import CensusFileError
 
 from .builders import id_number, parse, parse_rows, write_csv, write_xlsx
 
