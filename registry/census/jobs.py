@@ -81,14 +81,12 @@ def _writer(path: str, user, **options) -> CensusWriter:
                         parallel=os.path.getsize(path) >= settings.CENSUS_PARALLEL_BYTES, **options)
 
 
-def _open(job: CensusImport):
+def _open(job: CensusImport, max_inflated: int | None = None):
+    bounds = limits()
+    if max_inflated is not None:
+        bounds["max_inflated_bytes"] = max_inflated
     return open_census(stored_file(job.stored_path), filename=job.file_name, sheet=job.sheet or None,
-                       today=timezone.localdate(), **limits())
-
-
-def _open(job: CensusImport):
-    return open_census(stored_file(job.stored_path), filename=job.file_name, sheet=job.sheet or None,
-                       today=timezone.localdate(), **limits())
+                       today=timezone.localdate(), **bounds)
 
 
 def _claim(job_id: int, expected: tuple, status: str) -> CensusImport | None:
@@ -119,14 +117,15 @@ def fail(job_id: int, message: str) -> None:
         job.save()
 
 
-def run_preview(job_id: int) -> None:
-    """Check every row against the engine and the register, store the counts (nothing written)."""
+def run_preview(job_id: int, *, max_inflated: int | None = None) -> None:
+    """Check every row against the engine and the register, store the counts (nothing written).
+    `max_inflated` bounds what a preview inside a request may read (services.start_preview)."""
     job = _claim(job_id, (S.UPLOADED, S.PREVIEWED), S.PREVIEWING)
     if job is None:
         return
     side = _SideChannel(job.pk)
     try:
-        with _open(job) as census:
+        with _open(job, max_inflated) as census:
             writer = _writer(stored_file(job.stored_path), job.uploaded_by, dry_run=True, job_id=job.pk,
                              progress=side.progress)
             outcome = writer.run(census)

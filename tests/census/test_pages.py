@@ -1,6 +1,7 @@
 """The import pages as staff use them: upload → preview → confirm → result; file errors; queries."""
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -198,3 +199,22 @@ def test_an_import_without_progress_for_too_long_is_marked_failed(world, finishe
     assert services.refresh_stale() == 1
     job.refresh_from_db()
     assert job.status == "failed"
+
+
+def test_a_preview_inside_the_request_is_bounded_by_what_the_file_inflates_to(login, world, tmp_path, monkeypatch,
+                                                                              django_capture_on_commit_callbacks):
+    """A small upload is checked at once; one that is small only because it compresses well
+    (here 0.7 MB holding 5 MB of sheet XML) goes to the queue, and the page shows its progress."""
+    from bench.make_census_workbook import write_census_workbook
+
+    ran = []
+    monkeypatch.setattr(services, "run_preview", lambda pk, **bounds: ran.append(("here", bounds)))
+    monkeypatch.setattr(services, "preview_census_import", SimpleNamespace(enqueue=lambda pk: ran.append(("queued", {}))))
+    client = login(world.users["town"])
+    upload(client, write_workbook(tmp_path / "small.xlsx", [person()]))
+    big = tmp_path / "big.xlsx"
+    write_census_workbook(big, 4000, seed=2, today=date(2026, 6, 1))
+    assert big.stat().st_size < services.SYNC_PREVIEW_BYTES
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, big)
+    assert ran == [("here", {"max_inflated": services.SYNC_PREVIEW_BYTES}), ("queued", {})]
