@@ -30,6 +30,8 @@ from itertools import chain
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 from stdnum.cn import ric
 
 AREA_PREFIX = "511529"
@@ -64,6 +66,25 @@ class Village:
     code: str
     name: str  # full name, ending in 村
     town: str = ""  # its town's name (optional third CSV column): a county-wide sheet names the town
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a variant's cells are written (the defaults give the benchmark's original file):
+    `phones` "mixed" (text, some number cells), "number" or "text"; `dates` "mixed" (birth
+    dates in every spelling, survey dates mostly date cells), "date" (date cells) or "text"
+    (Chinese text); `rich` the share of elder names written as rich text (two runs); `guardians`
+    "default", "low" (a village's guardians each support about five elders) or "high" (every
+    guardian a different person, 40 % of rows with a second one)."""
+
+    phones: str = "mixed"
+    dates: str = "mixed"
+    rich: float = 0.0
+    guardians: str = "default"
+
+
+class Rich(str):
+    """Text that a writer able to (openpyxl, xlsxwriter) writes as rich-text runs."""
 
 
 def default_villages() -> list[Village]:
@@ -143,12 +164,14 @@ class GeneratedStats:
 
 
 class _Generator:
-    def __init__(self, seed: int, villages: Sequence[Village], today: dt.date):
+    def __init__(self, seed: int, villages: Sequence[Village], today: dt.date, style: Style = Style()):
         self.random = random.Random(seed)
         self.villages = list(villages)
         self.today = today
+        self.style = style
         self.next_sequence: dict[dt.date, int] = {}
         self.issued: list[str] = []
+        self.pools: dict[str, list[tuple[str, str]]] = {}  # village code → its guardians ("low")
 
     def pick(self, options: Sequence) -> object:
         return options[int(self.random.random() * len(options))]
@@ -176,7 +199,32 @@ class _Generator:
     def mobile(self) -> str:
         return f"1{self.pick('3456789')}{self.random.randint(0, 999_999_999):09d}"
 
+    def phone_cell(self) -> object:
+        """A single mobile, as the style writes phones."""
+        return int(self.mobile()) if self.style.phones == "number" else self.mobile()
+
+    def elder_name(self) -> str:
+        name = self.person_name()
+        return Rich(name) if self.style.rich and self.random.random() < self.style.rich else name
+
+    def guardian(self) -> tuple[object, object]:
+        """(name, phone) of the first guardian, as the style's cardinality has them (the phone
+        None: drawn after the relation, as the original file has it)."""
+        if self.style.guardians == "default":
+            return self.person_name(), None
+        if self.style.guardians == "high":
+            return self.person_name(), self.phone_cell()
+        pool = self.pools.setdefault(self.last_village.code, [])
+        if len(pool) < 8 or self.random.random() < 0.2:  # about five elders per guardian
+            pool.append((self.person_name(), self.phone_cell()))
+            return pool[-1]
+        return self.pick(pool)
+
     def phones(self) -> object:
+        if self.style.phones == "number":
+            return "" if self.random.random() < 0.15 else int(self.mobile())
+        if self.style.phones == "text":
+            return "" if self.random.random() < 0.15 else self.mobile()
         roll = self.random.random()
         if roll < 0.15:
             return ""
@@ -208,6 +256,8 @@ class _Generator:
         return self.pick((number, str(number), f"{number}组", f"{chinese}组", f"第{chinese}组", f"第{number}组"))
 
     def birth_text(self, birth: dt.date) -> object:
+        if self.style.dates != "mixed":
+            return self.date_cell(birth)
         return self.pick(
             (
                 "",
@@ -222,6 +272,9 @@ class _Generator:
             )
         )
 
+    def date_cell(self, day: dt.date) -> object:
+        return day if self.style.dates == "date" else f"{day.year}年{day.month}月{day.day}日"
+
     def yes_no(self, probability: float) -> object:
         yes = self.random.random() < probability
         return self.pick(("是", "√", "有", "1", 1, "Y")) if yes else self.pick(("否", "×", "无", "0", 0, "N", ""))
@@ -235,7 +288,7 @@ class _Generator:
         if number.endswith("X") and roll() < 0.3:
             number = number[:-1] + "x"
         agreement = roll() < 0.2
-        second = roll() < 0.5
+        second = roll() < (0.4 if self.style.guardians == "high" else 0.5)
         surveyed = self.today - dt.timedelta(days=self.random.randint(10, 300))
         town = pick((TOWN_NAME, "", ""))
         village = self.village()
@@ -246,7 +299,7 @@ class _Generator:
             town,
             village,
             self.group(),
-            self.person_name(),
+            self.elder_name(),
             pick(("男" if male else "女", "")),
             number,
             self.birth_text(birth),
@@ -310,20 +363,21 @@ class _Generator:
             self.yes_no(0.6),
             pick(("生活照料", "经济困难、看病就医", "精神孤独", "安全隐患", "其他", "")),
             pick(_NEEDS),
-            self.person_name(),
+            (first := self.guardian())[0],
             pick(("儿子", "子", "女儿", "女", "儿媳", "女婿", "孙子", "孙女", "配偶", "老伴", "其他亲属")),
-            self.mobile(),
+            self.mobile() if first[1] is None else first[1],
             pick(_WHEREABOUTS),
             self.person_name() if second else "",
             pick(("儿子", "女儿", "孙子女")) if second else "",
-            self.mobile() if second and roll() < 0.8 else "",
+            self.phone_cell() if second and roll() < 0.8 else "",
             pick(_WHEREABOUTS) if second else "",
             pick(("是", "已签")) if agreement else pick(("否", "未签", "")),
             self.person_name() if agreement else "",
             self.mobile() if agreement else "",
             self.person_name(),
             self.person_name(),
-            surveyed if roll() < 0.7 else f"{surveyed.year}年{surveyed.month}月{surveyed.day}日",
+            (surveyed if roll() < 0.7 else f"{surveyed.year}年{surveyed.month}月{surveyed.day}日")
+            if self.style.dates == "mixed" else self.date_cell(surveyed),
             pick(("", "", "", "", "长期卧床", '=HYPERLINK("http://x")')),
         ]
 
@@ -358,9 +412,10 @@ def census_rows(
     bad_ratio: float = 0.02,
     today: dt.date | None = None,
     stats: GeneratedStats | None = None,
+    style: Style = Style(),
 ) -> Iterator[list]:
     """The data rows (and the occasional empty / 序号-only row) of a generated census."""
-    generator = _Generator(seed, villages or default_villages(), today or dt.date.today())
+    generator = _Generator(seed, villages or default_villages(), today or dt.date.today(), style)
     stats = stats if stats is not None else GeneratedStats()
     for kind in BAD_KINDS:
         stats.bad_rows.setdefault(kind, 0)
@@ -450,18 +505,21 @@ def write_census_workbook(
     bad_ratio: float = 0.02,
     today: dt.date | None = None,
     writer: str = "fast",
+    style: Style = Style(),
 ) -> GeneratedStats:
     """Write a census workbook with `rows` generated rows to `out`; returns what was written.
 
     `writer="fast"` streams the sheet XML directly (shared strings, like Excel writes them) and
     manages 200,000 rows in well under a minute; `writer="openpyxl"` uses openpyxl's write-only
-    mode, which without lxml takes about 1 ms per row — fine for small files, and a second,
-    independent producer of .xlsx for the reader to be checked against.
+    mode, which without lxml takes about 1 ms per row, and `writer="xlsxwriter"` writes as Excel
+    does (shared strings, rich-text runs, date formats): independent producers of .xlsx for the
+    reader and the benchmark's variants. `style` says how the cells are written (Style).
     """
     today = today or dt.date.today()
     top, merges = _layout(today)
     stats = GeneratedStats(first_data_row=len(top) + 1)
-    body = census_rows(rows, seed=seed, villages=villages, bad_ratio=bad_ratio, today=today, stats=stats)
+    body = census_rows(rows, seed=seed, villages=villages, bad_ratio=bad_ratio, today=today, stats=stats,
+                       style=style)
     if writer == "openpyxl":
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(SHEET_NAME)
@@ -472,6 +530,8 @@ def write_census_workbook(
         for row in _footer(stats):
             sheet.append(row)
         workbook.save(out)
+    elif writer == "xlsxwriter":
+        _write_with_xlsxwriter(out, top, chain(body, _LazyRows(lambda: _footer(stats))), merges)
     elif writer == "fast":
         write_xlsx(out, SHEET_NAME, chain(top, body, _LazyRows(lambda: _footer(stats))), merges)
     else:
@@ -480,12 +540,58 @@ def write_census_workbook(
 
 
 def _text_cell(sheet, value: object) -> object:
-    """openpyxl turns any '=…' string into a formula; the forms have it as typed text."""
+    """openpyxl turns any '=…' string into a formula; the forms have it as typed text. Rich text
+    goes in as two runs, dates with a date format."""
+    if isinstance(value, Rich):
+        return CellRichText(TextBlock(InlineFont(b=True), value[:1]), value[1:])
     if isinstance(value, str) and value.startswith("="):
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"
         return cell
+    if isinstance(value, dt.date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
     return value
+
+
+def _write_with_xlsxwriter(out, top: list[list], rows: Iterable[Sequence], merges: Sequence[str]) -> None:
+    """As Excel writes a workbook: shared strings (rich text as runs), dates as date-formatted
+    numbers, the header's merged cells."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                              "strings_to_urls": False})
+    sheet = workbook.add_worksheet(SHEET_NAME)
+    date = workbook.add_format({"num_format": 'yyyy"年"m"月"d"日"'})
+    bold = workbook.add_format({"bold": True})
+    for r, row in enumerate(chain(top, rows)):
+        for c, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if isinstance(value, Rich):
+                sheet.write_rich_string(r, c, bold, value[:1], value[1:])
+            elif isinstance(value, str):
+                sheet.write_string(r, c, value)
+            elif isinstance(value, bool):
+                sheet.write_boolean(r, c, value)
+            elif isinstance(value, dt.date):
+                sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date)
+            else:
+                sheet.write_number(r, c, value)
+    for merge in merges:  # the label again in the first cell, the others blank
+        first = merge.partition(":")[0]
+        row, column = int(first.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) - 1, _column_number(first.rstrip("0123456789"))
+        sheet.merge_range(merge, top[row][column] if column < len(top[row]) else None)
+    workbook.close()
+
+
+def _column_number(letters: str) -> int:
+    """'A' → 0."""
+    number = 0
+    for char in letters:
+        number = number * 26 + ord(char) - 64
+    return number - 1
 
 
 class _LazyRows:
@@ -640,13 +746,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default="var/bench/census-200k.xlsx")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--bad-ratio", type=float, default=0.02)
-    parser.add_argument("--writer", choices=("fast", "openpyxl"), default="fast")
+    parser.add_argument("--writer", choices=("fast", "openpyxl", "xlsxwriter"), default="fast")
+    parser.add_argument("--phones", choices=("mixed", "number", "text"), default="mixed")
+    parser.add_argument("--dates", choices=("mixed", "date", "text"), default="mixed")
+    parser.add_argument("--rich", type=float, default=0.0, help="share of names written as rich text")
+    parser.add_argument("--guardians", choices=("default", "low", "high"), default="default")
     args = parser.parse_args(argv)
     villages = read_villages_csv(args.villages_csv) if args.villages_csv else None
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     started = time.perf_counter()
     stats = write_census_workbook(
-        args.out, args.rows, seed=args.seed, villages=villages, bad_ratio=args.bad_ratio, writer=args.writer
+        args.out, args.rows, seed=args.seed, villages=villages, bad_ratio=args.bad_ratio, writer=args.writer,
+        style=Style(args.phones, args.dates, args.rich, args.guardians),
     )
     elapsed = time.perf_counter() - started
     print(
