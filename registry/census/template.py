@@ -38,7 +38,7 @@ _VOCABULARIES: dict[str, nz.Vocabulary] = {
     "difficulties": nz.DIFFICULTIES,
     "relation": nz.RELATIONS,
 }
-_MULTI_VALUED = frozenset({"income_sources", "difficulties"})
+_MULTI_VALUED = frozenset({"income_sources", "difficulties"})  # several values, "、"-separated
 _BOOLEANS = frozenset({"dibao", "tekun", "poverty_monitored", "family_doctor", "agreement"})
 
 
@@ -96,26 +96,36 @@ _INSTRUCTIONS = (
     "7. 日期可写成 1946-03-12、1946/3/12、1946年3月12日 或 19460312；只知道年月时写 1946年3月。",
     "8. 联系电话：手机 11 位；固定电话带区号，如 0831-1234567；多个号码用顿号“、”分隔。",
     "9. 带下拉箭头的列请从下拉列表中选择。“主要经济来源”“主要困难”可填多项，用顿号“、”分隔，如“养老金、子女供养”。",
-    "10. 是/否 类的列也可以填 有/无、√/×、1/0。",
+    "10. 是/否 类的列可从下拉列表选择，也可以填 有/无、√/×、1/0、Y/N、已签/未签。",
     "11. 签订了委托照顾协议的，必须填写受托人姓名。",
     "12. 表格最下方的“合计”“填表说明”“说明”“备注：”开头的行及其以下各行不会导入。",
     "13. 同一个身份证号只能出现一次；已登记的老人再次导入时，只更新填写了内容的单元格。",
 )
 
 
-def _options_sheet(workbook: Workbook) -> dict[str, str]:
-    """A hidden sheet of dropdown lists; returns list name → absolute range formula."""
+# The yes/no spellings the 说明 sheet promises (normalize.normalize_bool reads them all).
+BOOLEAN_OPTIONS = ["是", "否", "有", "无", "√", "×", "1", "0"]
+
+
+def _options_sheet(workbook: Workbook, towns: list[str], villages: list[str]) -> dict[str, str]:
+    """A hidden sheet of dropdown lists, one column each under its Chinese title; returns list
+    name → absolute range formula."""
     sheet = workbook.create_sheet(OPTIONS_SHEET)
     sheet.sheet_state = "hidden"
-    lists: dict[str, list[str]] = {name: list(vocabulary.labels.values()) for name, vocabulary in _VOCABULARIES.items()}
-    lists["boolean"] = ["是", "否"]
-    lists["ethnicity"] = list(ETHNICITIES)
+    lists: dict[str, tuple[str, list[str]]] = {
+        name: (vocabulary.title, list(vocabulary.labels.values())) for name, vocabulary in _VOCABULARIES.items()}
+    lists["boolean"] = ("是/否", BOOLEAN_OPTIONS)
+    lists["ethnicity"] = ("民族", list(ETHNICITIES))
+    lists["town"] = ("乡镇", towns)
+    lists["village"] = ("村（社区）", villages)
     ranges: dict[str, str] = {}
-    for column_number, (name, items) in enumerate(lists.items(), start=1):
+    for column_number, (name, (title, items)) in enumerate(lists.items(), start=1):
+        if not items:
+            continue
         letter = get_column_letter(column_number)
-        sheet.cell(row=1, column=column_number, value=name)
+        sheet.cell(row=1, column=column_number, value=title)
         for row_number, item in enumerate(items, start=2):
-            sheet.cell(row=row_number, column=column_number, value=item)
+            sheet.cell(row=row_number, column=column_number, value=item).number_format = "@"
         ranges[name] = f"{quote_sheetname(OPTIONS_SHEET)}!${letter}$2:${letter}${len(items) + 1}"
     return ranges
 
@@ -124,17 +134,23 @@ def _list_name(column: CensusColumn) -> str | None:
     part = _part(column.key)
     if part in _BOOLEANS:
         return "boolean"
-    if part in _VOCABULARIES or part == "ethnicity":
+    if part in _VOCABULARIES or part in ("ethnicity", "town", "village"):
         return part
     return None
 
 
-def write_template(out: str | IO[bytes]) -> None:
-    """Write the census template (.xlsx) to a path or binary file object."""
+# Lists that offer choices but take what is typed: several values ("养老金、子女供养"), names
+# outside the list (a minority's own name), other spellings (Y/N, 已签), a village's code.
+_OPEN_LISTS = frozenset({"income_sources", "difficulties", "ethnicity", "boolean", "town", "village"})
+
+
+def write_template(out: str | IO[bytes], *, towns: list[str] = (), villages: list[str] = ()) -> None:
+    """Write the census template (.xlsx) to a path or binary file object; `towns` and `villages`
+    (the downloading user's own) become the 乡镇 and 村（社区） dropdowns."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = TEMPLATE_SHEET
-    ranges = _options_sheet(workbook)
+    ranges = _options_sheet(workbook, list(towns), list(villages))
 
     header_font = Font(bold=True)
     required_font = Font(bold=True, color="C00000")
@@ -155,14 +171,12 @@ def write_template(out: str | IO[bytes]) -> None:
             for row in range(2, last_row + 1):
                 sheet.cell(row=row, column=number).number_format = "@"
         list_name = _list_name(column)
-        if list_name is not None:
-            multi = _part(column.key) in _MULTI_VALUED or list_name == "ethnicity"
+        if list_name in ranges:
             validation = DataValidation(
                 type="list",
                 formula1=ranges[list_name],
                 allow_blank=True,
-                # Multi-valued columns take "养老金、子女供养": offer the list, accept typing.
-                showErrorMessage=not multi,
+                showErrorMessage=list_name not in _OPEN_LISTS,
                 errorTitle="请从下拉列表中选择",
                 error="请从下拉列表中选择，或留空",
             )

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 
 from eldercare.access import scoped_view
 from eldercare.audit import record_access
-from eldercare.choices import UserRole
+from eldercare.choices import AreaLevel, UserRole
+from eldercare.models import Area
 
 from . import services
 from .choices import CensusImportStatus as S
@@ -34,9 +35,12 @@ def _get(request, pk) -> CensusImport:
 
 @scoped_view(roles=VIEW_ROLES)
 def template_download(request):
-    """The blank survey template (.xlsx)."""
+    """The blank survey template (.xlsx), its 乡镇 and 村（社区） lists the user's own."""
+    villages = list(Area.objects.for_user(request.user).filter(level=AreaLevel.VILLAGE).order_by("code")
+                    .values_list("name", "parent__name"))
     out = io.BytesIO()
-    write_template(out)
+    write_template(out, towns=list(dict.fromkeys(town for _, town in villages)),
+                   villages=[name for name, _ in villages])
     response = HttpResponse(out.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''%E8%B0%83%E6%9F%A5%E8%A1%A8%E6%A8%A1%E6%9D%BF.xlsx"
     return response

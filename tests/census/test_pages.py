@@ -10,7 +10,7 @@ from django.urls import reverse
 from eldercare.models import AccessEvent
 from registry.census import services
 from registry.census.models import CensusImport
-from registry.census.template import format_row, write_template
+from registry.census.template import format_row
 from registry.models import Elder
 from tests.census.helpers import person, write_workbook
 from tests.census.test_streaming_reader import rows_of  # noqa: F401  (shared helper)
@@ -138,14 +138,21 @@ def test_ledger_round_trip_imports_back_with_zero_changes(world, tmp_path):
     assert (outcome.new, outcome.updated, outcome.unchanged, outcome.rejected) == (0, 0, 1, 0)
 
 
-def test_template_download_is_the_engine_template(login, world):
+def test_template_download_lists_the_users_own_towns_and_villages(login, world):
     import io
 
-    expected = io.BytesIO()
-    write_template(expected)
-    response = login(world.users["village"]).get(reverse("census:template"))
-    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    assert response.content[:2] == b"PK" and abs(len(response.content) - len(expected.getvalue())) < 200
+    from openpyxl import load_workbook
+
+    for user, towns, villages in (("village", [world.village.parent.name], [world.village.name]),
+                                  ("town", [world.village.parent.name], None)):
+        response = login(world.users[user]).get(reverse("census:template"))
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+        options = load_workbook(io.BytesIO(response.content))["选项"]
+        lists = {column[0].value: [c.value for c in column[1:] if c.value is not None] for column in options.columns}
+        assert lists["乡镇"] == towns
+        assert world.village.name in lists["村（社区）"] and world.other_village.name not in lists["村（社区）"]
+        if villages:
+            assert lists["村（社区）"] == villages
 
 
 def test_two_row_headers_and_numeric_id_cells(world, tmp_path):

@@ -12,7 +12,7 @@ from registry.census.columns import CENSUS_COLUMNS
 from registry.census.rejected import REASON_HEADER, RejectedBook
 from registry.census.template import TEMPLATE_SHEET, format_row, write_template
 
-from .builders import TODAY, id_number, parse, write_csv, write_xlsx
+from .builders import TODAY, id_number, parse, parse_rows, write_csv, write_xlsx
 
 RICH_VALUES = {
     "town": "锦屏镇",
@@ -89,7 +89,7 @@ def test_format_row_neutralises_formulas():
 
 
 def test_template_headers_validation_text_format_and_instructions(tmp_path):
-    write_template(tmp_path / "template.xlsx")
+    write_template(tmp_path / "template.xlsx", towns=["锦屏镇"], villages=["李家湾村", "石龙村"])
     workbook = load_workbook(tmp_path / "template.xlsx")
     assert workbook.sheetnames[0] == TEMPLATE_SHEET and "说明" in workbook.sheetnames
     sheet = workbook[TEMPLATE_SHEET]
@@ -113,12 +113,31 @@ def test_template_headers_validation_text_format_and_instructions(tmp_path):
         "ethnicity",
         "guardians.0.relation",
         "guardians.1.relation",
+        "town",
+        "village",
     ]
     assert {letters[key] for key in closed} <= validated
     for key in ("id_number", "phones", "guardians.0.phone", "agreement_phone"):
         assert sheet[f"{letters[key]}2"].number_format == "@"
     assert "身份证号码" in " ".join(str(c.value) for c in workbook["说明"]["A"])
-    assert workbook["选项"].sheet_state == "hidden"
+    options = workbook["选项"]
+    assert options.sheet_state == "hidden"
+    lists = {column[0].value: [cell.value for cell in column[1:] if cell.value is not None] for column in options.columns}
+    assert lists["乡镇"] == ["锦屏镇"] and lists["村（社区）"] == ["李家湾村", "石龙村"]
+    assert {"是", "否", "有", "无", "√", "×", "1", "0"} <= set(lists["是/否"])  # as 说明 promises
+    assert lists["性别"] == ["男", "女"] and "居住情况" in lists and "与老人关系" in lists
+    assert all(not title.isascii() for title in lists)  # Chinese headers only
+    boolean = next(dv for dv in sheet.data_validations.dataValidation
+                   if any(str(ref).startswith(f"{letters['dibao']}2:") for ref in dv.sqref.ranges))
+    assert not boolean.showErrorMessage  # Y/N, 已签 … typed in are accepted too
+
+
+def test_every_yes_no_option_of_the_template_imports(tmp_path):
+    from registry.census.template import BOOLEAN_OPTIONS
+
+    rows = parse_rows(tmp_path, ["村", "姓名", "身份证号码", "是否低保"],
+                      *[["李家湾", "张三", id_number(sequence=2 * i + 1), option] for i, option in enumerate(BOOLEAN_OPTIONS)])
+    assert [row.values["dibao"] for row in rows] == [True, False] * 4 and all(row.ok for row in rows)
 
 
 def test_empty_template_imports_with_no_rows_and_no_warnings(tmp_path):
