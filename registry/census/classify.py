@@ -60,6 +60,9 @@ class Batch:
     elder_updates: list = field(default_factory=list)  # (elder id, {census key or column: new value})
     guardian_updates: dict = field(default_factory=dict)  # guardian id → {"phone": …, "whereabouts": …}
     link_updates: list = field(default_factory=list)  # (link id, {"relation": …})
+    # For the preview's lists (preview.py): ("new", row, village) and ("updated", row, village,
+    # [(census key, old, new)], [guardian or agreement change, see _describe]).
+    details: list = field(default_factory=list)
 
 
 def classify(rows: list[CensusRow], register: Register, scope: Jurisdiction, state: ImportState,
@@ -91,6 +94,8 @@ def _classify_row(batch: Batch, row: CensusRow, code: str, register: Register, s
         batch.rejected.append(row)
         return
     changed = False
+    differences: list[tuple] = []  # (census key, old, new) of the elder's own fields
+    others: list[tuple] = []  # guardians and agreements
     if current is None:
         batch.new_elders.append((values, code))
         elder_ref = -len(batch.new_elders)
@@ -101,10 +106,13 @@ def _classify_row(batch: Batch, row: CensusRow, code: str, register: Register, s
         # The row's cells over the stored values (an empty cell is absent: it keeps the value),
         # compared in C; field by field only when something differs.
         merged = tuple(map(values.get, ELDER_KEYS, stored))
-        changes = {} if merged == stored else {
-            key: value for key, value, old in zip(ELDER_KEYS, merged, stored, strict=True) if value != old}
+        if merged != stored:
+            differences = [(key, old, value) for key, value, old in zip(ELDER_KEYS, merged, stored, strict=True)
+                           if value != old]
+        changes = {key: value for key, _old, value in differences}
         if code != village_id:
             changes["village_id"] = code
+            differences.append(("village", village_id, code))
         if changes:
             batch.elder_updates.append((elder_ref, changes))
             changed = True
@@ -119,7 +127,8 @@ def _classify_row(batch: Batch, row: CensusRow, code: str, register: Register, s
         linked = next((link for link in elder_links if link.name == name and link.id not in used_links), None)
         if linked is not None:
             used_links.add(linked.id)
-            changed |= _update_linked(batch, state, linked, guardian)
+            if _update_linked(batch, state, linked, guardian, others):
+                changed = True
             continue
         phone = guardian.get("phone", "")
         key = (code, name, phone)
@@ -141,6 +150,7 @@ def _classify_row(batch: Batch, row: CensusRow, code: str, register: Register, s
         primary = slot == 0 and not has_primary
         has_primary = has_primary or primary
         batch.new_links.append((elder_ref, guardian_ref, guardian.get("relation") or "other_kin", primary))
+        others.append(("guardian_linked", name, guardian.get("relation") or "other_kin"))
         changed = True
 
     caregiver = values.get("agreement_caregiver")
@@ -150,20 +160,23 @@ def _classify_row(batch: Batch, row: CensusRow, code: str, register: Register, s
                                          values.get("surveyed_on")))
             if elder_ref > 0:
                 register.agreements.add((elder_ref, caregiver))
+            others.append(("agreement", caregiver))
             changed = True
 
     if current is None:
         batch.new += 1
+        batch.details.append(("new", row, code))
     elif changed:
         batch.updated += 1
+        batch.details.append(("updated", row, code, differences, others))
     else:
         batch.unchanged += 1
 
 
-def _update_linked(batch: Batch, state: ImportState, linked: Link, guardian: dict) -> bool:
-    """A row's guardian who is already linked to the elder: what differs is updated. A guardian
-    shared by several elders takes the first row's phone and whereabouts: later rows that
-    differ would flip them on every re-import."""
+def _update_linked(batch: Batch, state: ImportState, linked: Link, guardian: dict, others: list) -> bool:
+    """A row's guardian who is already linked to the elder: what differs is updated (and noted in
+    `others`). A guardian shared by several elders takes the first row's phone and whereabouts:
+    later rows that differ would flip them on every re-import."""
     changed = False
     if linked.guardian_id not in state.settled_guardians:
         state.settled_guardians.add(linked.guardian_id)
@@ -171,8 +184,10 @@ def _update_linked(batch: Batch, state: ImportState, linked: Link, guardian: dic
                    if key in guardian and guardian[key] != getattr(linked, key)}
         if changes:
             batch.guardian_updates[linked.guardian_id] = changes
+            others.extend(("guardian", linked.name, key, getattr(linked, key), value) for key, value in changes.items())
             changed = True
     if "relation" in guardian and guardian["relation"] != linked.relation:
         batch.link_updates.append((linked.id, {"relation": guardian["relation"]}))
+        others.append(("guardian", linked.name, "relation", linked.relation, guardian["relation"]))
         changed = True
     return changed

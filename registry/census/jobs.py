@@ -23,6 +23,7 @@ from django.utils import timezone
 from .choices import CensusImportStatus as S
 from .engine import open_census
 from .models import TRANSITIONS, CensusImport
+from .preview import paths as preview_paths
 from .reader import CensusFileError
 from .writer import CensusWriter, ImportOutcome
 
@@ -77,6 +78,7 @@ class _SideChannel:
 
 
 def _writer(path: str, user, **options) -> CensusWriter:
+    """The writer for a stored file: threads for big files (CENSUS_PARALLEL_BYTES)."""
     return CensusWriter(user, preview_limit=settings.CENSUS_PREVIEW_ROWS, batch_rows=settings.CENSUS_BATCH_ROWS,
                         parallel=os.path.getsize(path) >= settings.CENSUS_PARALLEL_BYTES, **options)
 
@@ -118,37 +120,58 @@ def fail(job_id: int, message: str) -> None:
 
 
 def run_preview(job_id: int, *, max_inflated: int | None = None) -> None:
-    """Check every row against the engine and the register, store the counts (nothing written).
-    `max_inflated` bounds what a preview inside a request may read (services.start_preview)."""
+    """Check every row against the engine and the register (nothing written): store the counts,
+    the rejected-rows workbook (downloadable before any confirmation) and the lists of new and
+    updated rows (preview.py). `max_inflated` bounds what a preview inside a request may read
+    (services.start_preview)."""
     job = _claim(job_id, (S.UPLOADED, S.PREVIEWED), S.PREVIEWING)
     if job is None:
         return
     side = _SideChannel(job.pk)
+    rejected_name, details_base = _new_file_names("preview")
     try:
         with _open(job, max_inflated) as census:
             writer = _writer(stored_file(job.stored_path), job.uploaded_by, dry_run=True, job_id=job.pk,
-                             progress=side.progress)
+                             progress=side.progress, rejected_path=stored_file(rejected_name),
+                             details_base=details_base)
             outcome = writer.run(census)
     except CensusFileError as error:
+        remove(rejected_name)
         fail(job.pk, error.message)
         return
     except ImportCancelled:
+        remove(rejected_name)
         return
     except Exception:
         log.exception("census preview %s failed", job.pk)
+        remove(rejected_name)
         fail(job.pk, FAILED)
         return
     finally:
         side.close()
     with transaction.atomic():
         job = CensusImport.objects.select_for_update().get(pk=job.pk)
+        stale = [job.rejected_path, *preview_paths(job.preview.get("details"))]  # of an earlier preview
         if job.status != S.PREVIEWING:
-            return
-        job.move_to(S.PREVIEWED)
-        _store_counts(job, outcome)
-        job.preview = outcome.as_preview()
-        job.rows_total = outcome.rows
-        job.save()
+            stale = [rejected_name, *preview_paths(outcome.details)]
+        else:
+            job.move_to(S.PREVIEWED)
+            _store_counts(job, outcome)
+            job.preview = outcome.as_preview()
+            job.rows_total = outcome.rows
+            job.rejected_path = rejected_name if outcome.rejected else ""
+            job.save()
+            if not outcome.rejected:
+                stale.append(rejected_name)
+    for name in stale:
+        remove(name)
+
+
+def _new_file_names(kind: str) -> tuple[str, str]:
+    """Storage names for a run's rejected-rows workbook and (a preview's) lists, their folder made."""
+    stem = f"census/{kind}/{timezone.now():%Y%m}/{uuid.uuid4().hex}"
+    os.makedirs(os.path.dirname(stored_file(stem)), exist_ok=True)
+    return f"{stem}-rejected.xlsx", stem
 
 
 def _store_counts(job: CensusImport, outcome: ImportOutcome) -> None:
@@ -194,9 +217,9 @@ def run_import(job_id: int) -> None:
     job = _claim(job_id, (S.QUEUED,), S.RUNNING)
     if job is None:
         return
-    rejected_name = f"census/rejected/{timezone.now():%Y%m}/{uuid.uuid4().hex}.xlsx"
+    rejected_name, _ = _new_file_names("rejected")
     rejected_path = stored_file(rejected_name)
-    os.makedirs(os.path.dirname(rejected_path), exist_ok=True)
+    replaced = []
     side = _SideChannel(job.pk)
 
     def finish(outcome: ImportOutcome) -> None:
@@ -206,6 +229,7 @@ def run_import(job_id: int) -> None:
         locked.move_to(S.DONE)
         _store_counts(locked, outcome)
         locked.rows_total = max(locked.rows_total, outcome.rows)
+        replaced.append(locked.rejected_path)  # the preview's: this run's outcome replaces it
         locked.rejected_path = rejected_name if outcome.rejected else ""
         locked.finished_at = timezone.now()
         locked.save()
@@ -230,5 +254,7 @@ def run_import(job_id: int) -> None:
         side.close()
     if not outcome.rejected:
         remove(rejected_name)
+    for name in replaced:
+        remove(name)
 
 

@@ -28,6 +28,7 @@ from eldercare.choices import UserRole
 from .choices import CensusImportStatus as S
 from .jobs import ImportCancelled, execute, fail, remove, run_import, run_preview, stored_file
 from .models import CensusImport
+from .preview import paths as preview_paths
 from .tasks import preview_census_import, run_census_import
 
 __all__ = [
@@ -97,6 +98,8 @@ def confirm_import(job: CensusImport, *, acting_user) -> CensusImport:
     job = CensusImport.objects.for_user(acting_user).select_for_update().get(pk=job.pk)
     if not can_import(acting_user):
         raise CensusUploadError("您的账号没有导入调查表的权限")
+    if job.status == S.PREVIEWED and not (job.new_count or job.updated_count):
+        raise CensusUploadError("这个文件没有需要写入的行（没有新增，也没有更新），不需要确认导入")
     job.move_to(S.QUEUED)
     job.confirmed_at = timezone.now()
     job.rows_processed = 0
@@ -154,8 +157,8 @@ def purge_census_uploads(*, now=None) -> int:
     purged = 0
     for job in CensusImport.objects.filter(created_at__lt=cutoff, files_purged_at__isnull=True).exclude(
             status__in=(S.QUEUED, S.RUNNING, S.PREVIEWING)):
-        remove(job.stored_path)
-        remove(job.rejected_path)
+        for name in (job.stored_path, job.rejected_path, *preview_paths(job.preview.get("details"))):
+            remove(name)
         job.files_purged_at = now
         job.stored_path = job.rejected_path = ""
         job.save(update_fields=["files_purged_at", "stored_path", "rejected_path"])

@@ -20,6 +20,7 @@ from eldercare.models import Area
 from . import services
 from .choices import CensusImportStatus as S
 from .models import CensusImport, IllegalTransition
+from .preview import page
 from .template import write_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -73,14 +74,33 @@ def imports(request):
 
 @scoped_view(roles=VIEW_ROLES)
 def detail(request, pk):
-    """One import: its preview (counts, first rejected rows), progress, or result."""
+    """One import: its preview (counts, rejected rows, the rows it adds, each update's old → new,
+    a page of each at a time), progress, or result."""
     job = _get(request, pk)
     preview = job.preview or {}
+    lists = {}
+    for kind in ("new", "updated"):
+        number = _page_number(request.GET.get(kind))
+        entries, pages = page(preview.get("details"), kind, number)
+        lists[kind] = {"entries": entries, "pages": pages, "number": min(number, pages),
+                       "previous": _page_url(request, kind, number - 1) if number > 1 else "",
+                       "next": _page_url(request, kind, number + 1) if number < pages else ""}
     return render(request, "census/detail.html", {
-        "job": job, "preview": preview, "S": S,
+        "job": job, "preview": preview, "S": S, "lists": lists,
         "can_write": services.can_import(request.user),
+        "nothing_to_write": job.status == S.PREVIEWED and not (job.new_count or job.updated_count),
         "progress_url": reverse("census:progress", args=[job.pk]),
     })
+
+
+def _page_number(text: str | None) -> int:
+    return int(text) if text and text.isdigit() and 0 < len(text) < 7 else 1
+
+
+def _page_url(request, kind: str, number: int) -> str:
+    query = request.GET.copy()
+    query[kind] = str(number)
+    return f"?{query.urlencode()}#census-{kind}"
 
 
 @scoped_view(roles=VIEW_ROLES)
@@ -99,7 +119,9 @@ def confirm(request, pk):
     job = _get(request, pk)
     try:
         services.confirm_import(job, acting_user=request.user)
-    except (IllegalTransition, services.CensusUploadError):
+    except services.CensusUploadError as refused:
+        messages.error(request, str(refused))
+    except IllegalTransition:
         messages.error(request, _("这次导入当前不能确认（状态：%(status)s）。") % {"status": job.get_status_display()})
     return redirect("census:detail", pk=job.pk)
 
@@ -118,7 +140,8 @@ def cancel(request, pk):
 
 @scoped_view(roles=VIEW_ROLES)
 def rejected_download(request, pk):
-    """The rejected-rows workbook of a finished import (private file; the download is recorded)."""
+    """The rejected-rows workbook of a preview or a finished import (private file; the download
+    is recorded)."""
     job = _get(request, pk)
     if not job.rejected_path:
         raise Http404

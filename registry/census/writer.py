@@ -45,6 +45,7 @@ from .bulk import Writes
 from .classify import Batch, ImportState, classify
 from .engine import CellIssue, CensusFile, CensusRow
 from .lookups import Lookups, Register
+from .preview import Details
 from .rejected import RejectedBook
 from .scope import Jurisdiction
 
@@ -66,6 +67,7 @@ class ImportOutcome:
     unknown_columns: list = field(default_factory=list)
     file_warnings: list = field(default_factory=list)
     sheet: str = ""
+    details: dict = field(default_factory=dict)  # the preview's lists of new and updated rows (preview.Details)
 
     def counts(self) -> dict:
         return {"new": self.new, "updated": self.updated, "unchanged": self.unchanged,
@@ -74,7 +76,7 @@ class ImportOutcome:
     def as_preview(self) -> dict:
         return {**self.counts(), "rejected_rows": self.rejected_rows, "warning_rows": self.warning_rows,
                 "unknown_columns": self.unknown_columns, "file_warnings": self.file_warnings,
-                "sheet": self.sheet}
+                "sheet": self.sheet, "details": self.details}
 
 
 def _issues(issues: Iterable[CellIssue]) -> list[dict]:
@@ -88,10 +90,11 @@ class CensusWriter:
     """Classify and (unless `dry_run`) write a census file's rows for `user`; see the module doc."""
 
     def __init__(self, user, *, dry_run: bool, job_id: int | None = None, rejected_path: str | None = None,
-                 preview_limit: int = 50, batch_rows: int = 2000, progress: ProgressCallback | None = None,
-                 parallel: bool = False):
+                 details_base: str | None = None, preview_limit: int = 50, batch_rows: int = 2000,
+                 progress: ProgressCallback | None = None, parallel: bool = False):
         self.dry_run = dry_run
         self.rejected_path = rejected_path
+        self.details_base = details_base  # a storage name: the preview's lists are written beside it
         self.preview_limit = preview_limit
         self.batch_rows = batch_rows
         self.progress = progress
@@ -109,6 +112,7 @@ class CensusWriter:
         self.headers = {"id_header": census.column_header("id_number") or "身份证号",
                         "village_header": census.column_header("village") or "村"}
         book = RejectedBook(self.rejected_path, census.headers) if self.rejected_path else None
+        details = Details(self.details_base, self.scope.by_code) if self.details_base else None
         if not self.dry_run:
             # Foreign keys checked as each batch is written (overlapping the next batch's
             # classifying), not all at COMMIT: there they took seconds, alone, at the very end.
@@ -120,11 +124,19 @@ class CensusWriter:
         try:
             for count, (batch, prepared) in enumerate(batches, start=1):
                 self._count(batch, outcome, book)
+                if details is not None:
+                    details.add(batch.details)
                 if prepared is not None:
                     self.writes.write(prepared)
                 self._after_batch(outcome, count)
+        except BaseException:
+            if details is not None:
+                details.discard()
+            raise
         finally:
             _close(batches)  # stops the threads now, not when the exception's traceback is freed
+        if details is not None:
+            outcome.details = details.close()
         if book is not None:
             book.save()
         return outcome

@@ -1,5 +1,6 @@
 """The import pages as staff use them: upload → preview → confirm → result; file errors; queries."""
 
+import io
 from datetime import date
 from types import SimpleNamespace
 
@@ -225,3 +226,62 @@ def test_a_preview_inside_the_request_is_bounded_by_what_the_file_inflates_to(lo
     with django_capture_on_commit_callbacks(execute=True):
         upload(client, big)
     assert ran == [("here", {"max_inflated": services.SYNC_PREVIEW_BYTES}), ("queued", {})]
+
+
+def test_the_preview_lists_new_rows_and_each_updated_fields_old_and_new_value(login, world, tmp_path):
+    existing = make_elder(world.village, name="王秀英", living="alone", phones=["13800001111"])
+    make_guardian(existing, name="张建华", relation="son", phone="13800001234")
+    rows = [person("李家湾村", "王秀英", existing.id_number, living="与配偶同住", phone="13900002222",
+                   guardian="张建华", relation="女婿"),
+            person("李家湾村", "新来的", make_id_number(date(1950, 1, 2)), guardian="李强", relation="儿子",
+                   guardian_phone="13900003333")]
+    client = login(world.users["town"])
+    upload(client, write_workbook(tmp_path / "a.xlsx", rows))
+    job = CensusImport.objects.get()
+    page = client.get(reverse("census:detail", args=[job.pk])).content.decode()
+    assert "将更新的行" in page and "将新增的老人" in page
+    updated = page[page.index('id="census-updated"'):page.index('id="census-new"')]
+    assert "第 3 行" in updated and "王秀英" in updated
+    assert "<td>居住情况</td><td>独居</td><td>与配偶同住</td>" in updated
+    assert "<td>联系电话</td><td>138****1111</td><td>139****2222</td>" in updated  # masked, as on lists
+    assert "<td>赡养人 张建华 的与老人关系</td><td>子</td><td>女婿</td>" in updated
+    assert existing.id_number not in page and existing.id_number[:6] + "********" in updated
+    new = page[page.index('id="census-new"'):]
+    assert "第 4 行" in new and "新来的" in new and "李家湾村" in new
+    assert "没有巡访责任人" in page  # imported elders get none: the page says so
+    assert not Elder.objects.filter(name="新来的").exists()  # nothing written by the preview
+
+
+def test_the_preview_lists_are_paged(login, world, tmp_path):
+    rows = [person("李家湾村", f"老人{i}", make_id_number(date(1950, 1, 1) + (date(1950, 1, 2) - date(1950, 1, 1)) * i))
+            for i in range(45)]
+    client = login(world.users["town"])
+    upload(client, write_workbook(tmp_path / "a.xlsx", rows))
+    job = CensusImport.objects.get()
+    url = reverse("census:detail", args=[job.pk])
+    first = client.get(url).content.decode()
+    assert "第 1 / 3 页" in first and "老人0<" in first.replace(" ", "") and "老人20" not in first
+    second = client.get(url, {"new": 2}).content.decode()
+    assert "第 2 / 3 页" in second and "老人20" in second and "老人19<" not in second.replace(" ", "")
+    assert "老人44" in client.get(url, {"new": 99}).content.decode()  # past the end: the last page
+
+
+def test_rejected_rows_download_before_confirming_and_an_all_rejected_file_needs_no_confirm(
+        login, world, tmp_path, django_capture_on_commit_callbacks):
+    from openpyxl import load_workbook
+
+    client = login(world.users["town"])
+    upload(client, write_workbook(tmp_path / "a.xlsx", [person("石板村", "外村人"), person("李家湾村", "小孩",
+                                                         make_id_number(date(1990, 1, 1)))]))
+    job = CensusImport.objects.get()
+    assert job.status == "previewed" and job.rejected_count == 2
+    page = client.get(reverse("census:detail", args=[job.pk])).content.decode()
+    assert "下载退回行表格" in page and "不需要确认导入" in page
+    assert reverse("census:confirm", args=[job.pk]) not in page
+    response = client.get(reverse("census:rejected", args=[job.pk]))
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.values)
+    assert [row[3] for row in rows[1:]] == ["外村人", "小孩"] and rows[0][-1] == "错误原因"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("census:confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == "previewed"  # nothing to write: not queued
