@@ -77,7 +77,7 @@ def classify(rows: list[CensusRow], register: Register, scope: Jurisdiction, sta
         if row.ok:
             code, reason = scope.resolve(row.values)
             if reason:
-                row.errors.append(CellIssue(village_header, str(row.values.get("village", "")), reason))
+                row.add_error(CellIssue(village_header, str(row.values.get("village", "")), reason))
             elif code:
                 _classify_row(batch, row, code, register, scope, state, known_guardians, id_header)
                 continue
@@ -90,7 +90,7 @@ def _classify_row(batch: Batch, row: CensusRow, code: str, register: Register, s
     values = row.values
     current = register.elders.get(values["id_number"])
     if current is not None and not scope.in_scope(current[2]):
-        row.errors.append(CellIssue(id_header, values["id_number"], str(ID_REGISTERED_ELSEWHERE)))
+        row.add_error(CellIssue(id_header, values["id_number"], str(ID_REGISTERED_ELSEWHERE)))
         batch.rejected.append(row)
         return
     changed = False

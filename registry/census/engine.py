@@ -49,15 +49,24 @@ class CensusRow:
     """One data row of the census sheet after checking."""
 
     row_number: int  # Excel row number, 1-based
-    raw: list  # original cell values, in file column order
+    raw: tuple  # original cell values, in file column order
     values: dict = field(default_factory=dict)
-    errors: list[CellIssue] = field(default_factory=list)
-    warnings: list[CellIssue] = field(default_factory=list)
+    # Empty tuples until a first issue: most rows have none, and two lists per row of a county
+    # census kept the garbage collector busy (containers that live through a batch are traced
+    # again and again; tuples of plain values are not).
+    errors: list[CellIssue] | tuple = ()
+    warnings: list[CellIssue] | tuple = ()
 
     @property
     def ok(self) -> bool:
         """True when the row can be imported (warnings do not stop it)."""
         return not self.errors
+
+    def add_error(self, issue: CellIssue) -> None:
+        self.errors = [*self.errors, issue]
+
+    def add_warning(self, issue: CellIssue) -> None:
+        self.warnings = [*self.warnings, issue]
 
 
 Normalizer = Callable[[object], tuple]
@@ -289,7 +298,7 @@ class CensusFile:
         """Check a chunk of rows column by column — each column's cells through its normaliser in
         one pass, or through its memo by map() in C — then put each row together."""
         width = self._width
-        padded = [cells if len(cells) >= width else [*cells, *[None] * (width - len(cells))] for _, cells in numbered]
+        padded = [cells if len(cells) >= width else (*cells, *(None,) * (width - len(cells))) for _, cells in numbered]
         cells_by_column = list(zip(*padded, strict=False))  # rows may run past the planned columns
         scalars: list[tuple[str, list]] = []
         phones: list[list] = []
@@ -321,12 +330,12 @@ class CensusFile:
         by_row = zip(*(results for _, results in scalars), strict=True)
         for position, ((row_number, cells), row_values) in enumerate(zip(numbered, by_row, strict=True)):
             values = {key: value for key, value in zip(keys, row_values, strict=True) if value is not None}
-            errors: list[CellIssue] = []
-            warnings: list[CellIssue] = []
+            errors: list[CellIssue] | tuple = ()
+            warnings: list[CellIssue] | tuple = ()
             for problem, raw, header in problems.get(position, ()):
                 text = _cell_text(raw)
-                errors.extend(CellIssue(header, text, message) for message in problem.errors)
-                warnings.extend(CellIssue(header, text, message) for message in problem.warnings)
+                errors = [*errors, *(CellIssue(header, text, message) for message in problem.errors)]
+                warnings = [*warnings, *(CellIssue(header, text, message) for message in problem.warnings)]
             for results in phones:
                 found = results[position]
                 if found is not None:
@@ -345,7 +354,7 @@ class CensusFile:
                     slots[slot][part] = found
             self._apply_guardians(row, slots)
             if values.get("agreement") is True and "agreement_caregiver" not in values:
-                errors.append(
+                row.add_error(
                     CellIssue(
                         self.column_header("agreement"),
                         _cell_text(self._cell(cells, "agreement")),
@@ -356,7 +365,7 @@ class CensusFile:
             if number is not None:
                 first_row = seen_ids.setdefault(number, row_number)
                 if first_row != row_number:
-                    errors.append(
+                    row.add_error(
                         CellIssue(
                             self.column_header("id_number"),
                             _cell_text(self._cell(cells, "id_number")),
@@ -388,7 +397,7 @@ class CensusFile:
             raw = self._cell(cells, key)
             if _cell_text(raw) and any(issue.header == header for issue in row.errors):
                 continue  # filled in but unusable: that cell already carries its own error
-            row.errors.append(CellIssue(header, "", f"{label}没有填写，这是必填项"))
+            row.add_error(CellIssue(header, "", f"{label}没有填写，这是必填项"))
 
     def _apply_id(self, row: CensusRow, parsed: ParsedID, sex_given, birth_given, cells: list) -> None:
         values = row.values
@@ -396,12 +405,12 @@ class CensusFile:
         id_text = _cell_text(self._cell(cells, "id_number"))
         values.update(fields_from_id(parsed))  # the model's own rule: ID number, sex, birth date
         if parsed.converted_from_15:
-            row.warnings.append(
+            row.add_warning(
                 CellIssue(id_header, id_text, f"15 位老身份证号已自动升级为 18 位：{parsed.number}，请核对")
             )
         if sex_given is not None and sex_given[0] != parsed.sex:
             shown = "男" if parsed.sex == "male" else "女"
-            row.errors.append(
+            row.add_error(
                 CellIssue(
                     sex_given[2],
                     _cell_text(sex_given[1]),
@@ -416,7 +425,7 @@ class CensusFile:
                 else given != parsed.birth_date
             )
             if differs:
-                row.warnings.append(
+                row.add_warning(
                     CellIssue(
                         header,
                         _cell_text(raw),
@@ -427,7 +436,7 @@ class CensusFile:
         age = _age_on(parsed.birth_date, on)
         if age < MINIMUM_AGE:
             when = "调查时" if "surveyed_on" in values else "目前"
-            row.errors.append(
+            row.add_error(
                 CellIssue(
                     id_header,
                     id_text,
@@ -453,7 +462,7 @@ class CensusFile:
                     ),
                     "",
                 )
-                row.errors.append(
+                row.add_error(
                     CellIssue(header, "", "填写了赡养人的关系、电话或居住地，但没有填写赡养人姓名；请补填姓名")
                 )
                 continue

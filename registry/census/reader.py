@@ -69,8 +69,8 @@ class CensusFileError(Exception):
 class Table:
     """One worksheet (or CSV file) as rows of cell values.
 
-    Iterating yields lists of cell values (str, int, float, bool, date, datetime; '' or None
-    for empty), one list per row, starting with spreadsheet row 1: the i-th list (0-based) is
+    Iterating yields tuples of cell values (str, int, float, bool, date, datetime; '' or None
+    for empty), one per row, starting with spreadsheet row 1: the i-th (0-based) is
     row i + 1 as Excel numbers it. `merged_ranges` holds (first_row, first_col, last_row,
     last_col), 0-based, in the same coordinates; it is empty for CSV files.
     """
@@ -333,7 +333,7 @@ def _open_workbook(path: str | os.PathLike, sheet: str | None) -> Table:
     # iter_rows() starts at sheet row 1 but at the first *used* column: pad to column A, as the
     # other readers give it.
     padding = [""] * (start[1] if start else 0)
-    rows = _guarded(padding + row for row in worksheet.iter_rows()) if start else iter(())
+    rows = _guarded(tuple(padding + row) for row in worksheet.iter_rows()) if start else iter(())
     return Table(sheet_name=name, merged_ranges=[(r0, c0, r1, c1) for (r0, c0), (r1, c1) in merged], _rows=rows,
                  _workbook=workbook)
 
@@ -410,7 +410,7 @@ def _open_csv(path: str | os.PathLike, head: bytes) -> Table:
 def _csv_rows(path: str | os.PathLike, encoding: str, delimiter: str) -> Iterator[list]:
     try:
         with open(path, encoding=encoding, newline="") as handle:
-            yield from csv.reader(handle, delimiter=delimiter)
+            yield from map(tuple, csv.reader(handle, delimiter=delimiter))
     except UnicodeDecodeError:
         raise CensusFileError(
             "无法识别 .csv 文件的文字编码（支持 UTF-8 和 GBK）。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"

@@ -18,8 +18,9 @@ Part 1, 18.3.1), with or without a namespace prefix, so there is one way through
 | `d`  | an ISO 8601 date → date, or datetime when it has a time           |
 | `e`  | '' (an error such as #N/A holds no value)                         |
 
-Rows come out as lists of values from column A ('' for a cell with no value), row 1 first, an
-empty list for a row with no cells. Text is the XML's text: entities and character references
+Rows come out as tuples of values from column A ('' for a cell with no value), row 1 first, an
+empty tuple for a row with no cells (tuples of plain values: the garbage collector stops tracing
+them at its first pass). Text is the XML's text: entities and character references
 decoded, CR LF folded to LF as XML requires.
 
 Safety: the package has passed reader._check_xlsx_package (entry count, declared sizes) first.
@@ -350,14 +351,14 @@ class StreamingSheet:
                      unreadable) in _TOKEN_RE.findall(segment):
                     if row_start:
                         if row is not None:
-                            yield row
+                            yield tuple(row)
                         following = int(row_number) if row_number else number + 1
                         if following <= number:
                             raise ValueError("rows out of order")
                         if max_rows and following >= max_rows:
                             raise SheetTooLarge("extents")
                         while number < following - 1:  # rows with no <row> element are empty
-                            yield []
+                            yield ()
                             number += 1
                         number, row = following, []
                         continue
@@ -403,7 +404,7 @@ class StreamingSheet:
                         row.extend([""] * (index - len(row)))
                         row.append(value)
             if row is not None:
-                yield row
+                yield tuple(row)
 
 
 def _inner(xml: bytes, kind: bytes) -> str:

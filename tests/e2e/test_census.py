@@ -35,12 +35,13 @@ def test_town_uploads_previews_confirms_and_downloads_rejected_rows(desktop, pho
         page.set_input_files("#id_file", str(path))
         page.click("text=上传并检查")
         page.wait_for_selector("text=确认导入")
-        assert "不在您的辖区内" in page.content()
+        content = page.content()
+        assert "不在您的辖区内" in content and "将新增的老人" in content and "没有巡访责任人" in content
         screenshot(page, "census-preview-desktop")
 
         page.click("button:has-text('确认导入')")
         try:
-            page.wait_for_selector("text=下载退回行表格", timeout=90_000)
+            page.wait_for_selector("text=导入结果", timeout=90_000)
         except Exception:
             from django_tasks_db.models import DBTaskResult
 
