@@ -88,9 +88,10 @@ def _attribute(name: bytes, value: bytes) -> bytes:
 #  3–5 a cell's column letters, style and type: as Excel, WPS, openpyxl and xlsxwriter write
 #      them (`<c r="B7" s="1" t="s">`, each optional, in this order),
 #  6–8 or the same in any order, with other attributes, spacing or quotes (tried when 3–5 fail);
-#  9 its value when it is plain (`<v>42</v>` alone, nothing to decode), or
-#  10 whatever else it holds (a formula and its cached value, an inline string, entities);
-#  11 a row or cell start that none of the above could read: the file is refused.
+#  9 its value when it is plain (`<v>42</v>` alone, nothing to decode),
+#  10 or its plain inline string (`<is><t>…</t></is>`, as openpyxl writes text), or
+#  11 whatever else it holds (a formula and its cached value, rich text, entities);
+#  12 a row or cell start that none of the above could read: the file is refused.
 _TAG_END = rb"(?=[\s/>])"
 _NOT_A_START = rb"(?!<" + _P + rb"(?:c|row)" + _TAG_END + rb")"
 _TOKEN_RE = re.compile(
@@ -99,7 +100,8 @@ _TOKEN_RE = re.compile(
     + rb"(?:(?:\sr=\"([A-Z]{1,3})[0-9]+\")?(?:\ss=\"([0-9]+)\")?(?:\st=\"([A-Za-z]+)\")?\s*(?=/?>)"
     + rb"|" + _attribute(b"r", rb"([A-Z]{1,3})[0-9]*") + _attribute(b"s", rb"([0-9]+)")
     + _attribute(b"t", rb"([A-Za-z]+)") + rb"[^>]*?)"
-    + rb"(?:/>|>(?:<v>([^<&\r]*)</v>)?</" + _P + rb"c\s*>|>((?:" + _NOT_A_START + rb".)*?)</" + _P + rb"c\s*>)"
+    + rb"(?:/>|>(?:<v>([^<&\r]*)</v>|<is><t(?: xml:space=\"preserve\")?>([^<&\r]*)</t></is>)?</" + _P + rb"c\s*>"
+    + rb"|>((?:" + _NOT_A_START + rb".)*?)</" + _P + rb"c\s*>)"
     + rb"|(<)" + _P + rb"(?:c|row)" + _TAG_END, re.S)
 _VALUE_RE = re.compile(rb"<" + _P + rb"v(?:\s[^>]*)?>(.*?)</" + _P + rb"v\s*>", re.S)
 _INLINE_RE = re.compile(rb"<" + _P + rb"is(?:\s[^>]*)?>(.*?)</" + _P + rb"is\s*>", re.S)
@@ -347,8 +349,8 @@ class StreamingSheet:
             row: list | None = None
             number = 0
             for segment in _whole_elements(stream, _ROW_START_RE, b"row", b"worksheet>"):
-                for (row_start, row_number, letters, style, kind, any_letters, any_style, any_kind, plain, other,
-                     unreadable) in _TOKEN_RE.findall(segment):
+                for (row_start, row_number, letters, style, kind, any_letters, any_style, any_kind, plain, inline,
+                     other, unreadable) in _TOKEN_RE.findall(segment):
                     if row_start:
                         if row is not None:
                             yield tuple(row)
@@ -366,10 +368,12 @@ class StreamingSheet:
                         raise ValueError("a row or cell the reader cannot read")
                     if any_letters or any_style or any_kind:
                         letters, style, kind = any_letters, any_style, any_kind
-                    if other:
-                        raw = _inner(other, kind)
-                    elif plain:
+                    if plain:
                         raw = plain
+                    elif inline:
+                        raw = inline
+                    elif other:
+                        raw = _inner(other, kind)
                     else:
                         continue  # no value
                     if kind == b"s":
