@@ -165,6 +165,16 @@ class Writes:
                     self.updates[model].write(cursor, data)
 
 
+    def analyze(self) -> None:
+        """Fresh planner statistics for the tables a big import filled, inside its transaction
+        (ANALYZE sees the rows it wrote): the user re-imports or lists the register right after,
+        and plans made for a table a tenth of its new size (or autovacuum analysing it in the
+        middle of that re-import) cost more than these few hundred milliseconds."""
+        with connection.cursor() as cursor:
+            for table in self.tables.values():
+                cursor.execute(f'ANALYZE "{table.table}"')
+
+
 def _elder_row(values: dict, code: str, job: int | None, now) -> dict:
     """A new elder's columns: the mapped census values, what the ID number determined (the engine
     took it from registry.models.fields_from_id), the village, the initials, the stamps."""

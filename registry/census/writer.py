@@ -84,6 +84,8 @@ def _issues(issues: Iterable[CellIssue]) -> list[dict]:
 
 
 ProgressCallback = Callable[[int, ImportOutcome], None]
+# An import adding this many elders ends by analysing the tables it filled (bulk.Writes.analyze).
+ANALYZE_AFTER_NEW = 10_000
 
 
 class CensusWriter:
@@ -135,6 +137,8 @@ class CensusWriter:
             raise
         finally:
             _close(batches)  # stops the threads now, not when the exception's traceback is freed
+        if not self.dry_run and outcome.new >= ANALYZE_AFTER_NEW:
+            self.writes.analyze()
         if details is not None:
             outcome.details = details.close()
         if book is not None:

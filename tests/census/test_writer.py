@@ -142,3 +142,17 @@ def test_two_guardians_with_the_same_name_stay_two_and_reimport_is_unchanged(tmp
     assert sorted(elder.guardian_links.values_list("guardian__phone", flat=True)) == ["13900001111", "13900002222"]
     second = execute(str(path), filename="twins.xlsx", user=world.users["town"])
     assert (second.unchanged, second.updated) == (1, 0)
+
+
+def test_a_big_import_leaves_fresh_planner_statistics(tmp_path, world, monkeypatch):
+    """The re-import that users run right after should not be planned for the table's old size."""
+    from django.db import connection
+
+    from registry.census import writer
+
+    monkeypatch.setattr(writer, "ANALYZE_AFTER_NEW", 3)
+    rows = [person("李家湾村", f"老人{i}", make_id_number(date(1950, 1, i + 1))) for i in range(3)]
+    run(tmp_path, world, rows)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'registry_elder'")
+        assert cursor.fetchone()[0] == Elder.objects.count()

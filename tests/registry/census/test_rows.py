@@ -81,7 +81,7 @@ def test_full_row_is_normalised_to_model_values(tmp_path):
         "行动不便",
     ]
     [row] = parse_rows(tmp_path, header, data)
-    assert row.ok and row.warnings == []
+    assert row.ok and not row.warnings
     assert row.values == {
         "town": "锦屏镇",
         "village": "李家湾村",
@@ -234,7 +234,7 @@ def test_birth_date_different_from_the_id_is_a_warning_and_the_id_wins(tmp_path)
 
 def test_year_month_birth_date_matching_the_id_is_accepted_silently(tmp_path):
     row = one_row(tmp_path, {"出生年月": "1946.03"})
-    assert row.ok and row.warnings == []
+    assert row.ok and not row.warnings
 
 
 def test_unreadable_birth_date_is_only_a_warning_because_the_id_decides(tmp_path):

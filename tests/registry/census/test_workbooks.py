@@ -65,7 +65,7 @@ def _parse_cells(tmp_path, cells, *, csv=False):
 def test_format_row_round_trips_through_the_parser(tmp_path, csv):
     census, [row] = _parse_cells(tmp_path, format_row(RICH_VALUES), csv=csv)
     assert census.unknown_columns == [] and census.file_warnings == []
-    assert row.ok and row.warnings == []
+    assert row.ok and not row.warnings
     assert row.values == RICH_VALUES
 
 
