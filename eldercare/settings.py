@@ -215,6 +215,9 @@ TASKS = {
         }[env.str("TASKS_BACKEND", default="db")],
     },
 }
+# Elders who died or moved away this many years ago are de-identified by `deidentify_departed`
+# (docs/access.md, "Retention").
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
 CENSUS_MAX_UPLOAD_BYTES = env.int("CENSUS_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 CENSUS_MAX_ZIP_ENTRIES = env.int("CENSUS_MAX_ZIP_ENTRIES", default=1000)
 CENSUS_MAX_INFLATED_BYTES = env.int("CENSUS_MAX_INFLATED_BYTES", default=800 * 1024 * 1024)
