@@ -33,9 +33,9 @@ def plan(elders) -> RetentionRun:
     """What deidentify_departed would change, changing nothing."""
     ids = [elder.pk for elder in elders]
     registry = registry_retention.plan(ids)
-    visits, photos = visits_retention.plan(ids)
+    visits, visit_history, photos = visits_retention.plan(ids)
     return RetentionRun(elders=elders, registry=registry, visits=visits, files=registry.files + photos,
-                        history_rows=registry.history_rows)
+                        history_rows=registry.history_rows + visit_history)
 
 
 def deidentify_departed(*, years: int, acting_user, today=None) -> RetentionRun:
@@ -46,7 +46,7 @@ def deidentify_departed(*, years: int, acting_user, today=None) -> RetentionRun:
         elders = departed(years, today)
         run = plan(elders)
         ids = [elder.pk for elder in elders]
-        run.history_rows = registry_retention.deidentify(ids).history_rows + visits_retention.deidentify(ids)
+        run.history_rows = registry_retention.deidentify(ids) + visits_retention.deidentify(ids)
         for name in run.files:
             transaction.on_commit(lambda name=name: default_storage.delete(name))
     return run

@@ -81,24 +81,23 @@ def plan(elder_ids) -> RegistryChanges:
                            history_rows=history, files=[f for f in agreements.values_list("document", flat=True) if f])
 
 
-def deidentify(elder_ids) -> RegistryChanges:
+def _placeholder_id(column: str):
+    return Concat(Value(MARK), LPad(Cast(column, CharField()), 17, Value("0")))
+
+
+def deidentify(elder_ids) -> int:
     """Remove the identifiers of these elders, their guardians (where no one else needs them)
-    and their care agreements, in the rows and in the history rows. Runs inside the caller's
-    transaction; the caller deletes the returned files after it commits."""
-    changes = plan(elder_ids)
+    and their care agreements, in the rows and in the history rows; returns the history rows
+    changed. Runs inside the caller's transaction; the caller deletes plan()'s files after it commits."""
     guardian_ids = list(guardians_of(elder_ids).values_list("pk", flat=True))
     agreement_ids = list(CareAgreement.objects.filter(elder__in=elder_ids).values_list("pk", flat=True))
-    placeholder_id = Concat(Value(MARK), LPad(Cast("pgh_obj_id", CharField()), 17, Value("0")))
     elder_values = {"name": PLACEHOLDER, "name_initials": "", "phones": [], "address": "", "village_group": "",
                     "notes": "", "birth_date": Trunc("birth_date", "year")}
     # The live rows first (their own update writes one more history row), then every history row.
-    Elder.objects.filter(pk__in=elder_ids).update(
-        **elder_values, id_number=Concat(Value(MARK), LPad(Cast("pk", CharField()), 17, Value("0"))))
-    changes.history_rows = event_model(Elder).objects.filter(pgh_obj_id__in=elder_ids).update(
-        **elder_values, id_number=placeholder_id)
-    changes.history_rows += scrub(Guardian, guardian_ids, {"name": PLACEHOLDER, "phone": "", "id_number": "",
-                                                           "whereabouts": ""})
-    changes.history_rows += scrub(CareAgreement, agreement_ids, {"caregiver_name": PLACEHOLDER,
-                                                                 "caregiver_phone": "", "document": ""})
-    return changes
-
+    Elder.objects.filter(pk__in=elder_ids).update(**elder_values, id_number=_placeholder_id("pk"))
+    history_rows = event_model(Elder).objects.filter(pgh_obj_id__in=elder_ids).update(
+        **elder_values, id_number=_placeholder_id("pgh_obj_id"))
+    history_rows += scrub(Guardian, guardian_ids, {"name": PLACEHOLDER, "phone": "", "id_number": "", "whereabouts": ""})
+    history_rows += scrub(CareAgreement, agreement_ids, {"caregiver_name": PLACEHOLDER, "caregiver_phone": "",
+                                                         "document": ""})
+    return history_rows

@@ -2,16 +2,17 @@
 visits stay — date, method, checklist results, outcome — and what may name or show a person goes:
 who was met, the free-text notes and the photo, in the rows and in their history rows."""
 
-from registry.retention import scrub
+from registry.retention import event_model, scrub
 from visits.models import Visit
 
 SCRUBBED = {"met_with": "", "checklist_note": "", "needs_raised": "", "notes": "", "photo": ""}
 
 
-def plan(elder_ids) -> tuple[int, list[str]]:
-    """(visits that would change, their photo files)."""
+def plan(elder_ids) -> tuple[int, int, list[str]]:
+    """(visits that would change, their history rows, their photo files)."""
     visits = Visit.objects.filter(elder__in=elder_ids)
-    return visits.count(), [name for name in visits.values_list("photo", flat=True) if name]
+    history = event_model(Visit).objects.filter(pgh_obj_id__in=visits.values("pk")).count()
+    return visits.count(), history, [name for name in visits.values_list("photo", flat=True) if name]
 
 
 def deidentify(elder_ids) -> int:

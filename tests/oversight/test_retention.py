@@ -3,6 +3,7 @@ their identifiers — in the live rows and in every history row — while the re
 history stay; a dry run lists them and changes nothing."""
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -62,11 +63,14 @@ def departed(world, settings, tmp_path):
 
 
 def test_dry_run_lists_the_elders_due_and_changes_nothing(departed):
-    elder, *_ = departed
+    elder, own, _, agreement, visit, *_ = departed
     out = io.StringIO()
     call_command("deidentify_departed", "--user", "town", "--dry-run", stdout=out)
     assert f"#{elder.pk} 李家湾村 死亡" in out.getvalue()
     assert "将去标识化：1 位死亡或迁出满 5 年的老人，赡养人 1 位，委托照顾协议 1 份，巡访记录 1 条，文件 2 个" in out.getvalue()
+    assert re.search(r"修改历史 (\d+) 行", out.getvalue()).group(1) == str(sum(
+        event_model(model).objects.filter(pgh_obj_id__in=ids).count() for model, ids in (
+            (Elder, [elder.pk]), (Guardian, [own.pk]), (CareAgreement, [agreement.pk]), (Visit, [visit.pk]))))
     assert Elder.objects.get(pk=elder.pk).name == "欧阳秀珍"
     assert tables_containing(ID_NUMBER)
 
