@@ -227,8 +227,12 @@ CENSUS_BATCH_ROWS = env.int("CENSUS_BATCH_ROWS", default=2000)
 # Files at least this big are resolved in a thread of their own, ahead of the writes (see
 # registry.census.writer); smaller ones in line, where a test's uncommitted data is visible.
 CENSUS_PARALLEL_BYTES = env.int("CENSUS_PARALLEL_BYTES", default=1024 * 1024)
-# A running import whose progress has not moved for this long is marked failed (worker killed).
-CENSUS_STALE_SECONDS = env.int("CENSUS_STALE_SECONDS", default=300)
+# A running job stamps its row every JOB_HEARTBEAT_SECONDS (eldercare.jobs.Heartbeat); an import
+# without a stamp for CENSUS_STALE_SECONDS is marked failed (its process died).
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10)
+# A job that lost its database connection waits this long for it to come back, then runs again.
+JOB_DATABASE_WAIT_SECONDS = env.int("JOB_DATABASE_WAIT_SECONDS", default=600)
+CENSUS_STALE_SECONDS = env.int("CENSUS_STALE_SECONDS", default=60)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -21,11 +21,15 @@ from pathlib import Path
 
 import pghistory
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from eldercare.choices import UserRole
+from eldercare.jobs import Heartbeat, database_connection_lost
 
 from .choices import CensusImportStatus as S
 from .engine import open_census
@@ -44,7 +48,8 @@ __all__ = [
 # are read-mostly (DESIGN.md §1): they see every town's import history but do not import.
 IMPORT_ROLES = (UserRole.TOWN, UserRole.VILLAGE)
 SYNC_PREVIEW_BYTES = 512 * 1024  # smaller uploads are previewed inside the request (< 2 s)
-INTERRUPTED = "导入过程被中断（后台任务已停止），登记库没有任何改动。请重新上传文件导入"
+INTERRUPTED = "导入过程被中断（运行导入的程序已停止），登记库没有任何改动。请重新上传文件导入"
+NOT_STARTED = "后台任务没能开始这次导入（任务中断或没有排上队），登记库没有任何改动。请重新上传文件导入"
 FAILED = "导入时发生系统错误，登记库没有任何改动。请稍后重试；如仍失败请联系管理员"
 
 
@@ -97,7 +102,14 @@ def start_preview(job: CensusImport, *, acting_user) -> None:
     if job.file_size <= SYNC_PREVIEW_BYTES:
         run_preview(job.pk)
     else:
-        transaction.on_commit(lambda: preview_census_import.enqueue(job.pk))
+        transaction.on_commit(lambda: _enqueue(preview_census_import, job.pk))
+
+
+def _enqueue(task, job_id: int) -> None:
+    """Queue `task` for the import and note the task's id on it, so refresh_stale can tell a
+    job still waiting in the queue from one whose task died or never got there."""
+    result = task.enqueue(job_id)
+    CensusImport.objects.filter(pk=job_id, task_id="").update(task_id=str(result.id))
 
 
 class _SideChannel:
@@ -131,15 +143,23 @@ def _open(job: CensusImport):
                        today=timezone.localdate(), **_limits())
 
 
-def _claim(job_id: int, expected: tuple, status: str) -> CensusImport | None:
-    """Move an import to `status` if it is in one of `expected` (row-locked); None otherwise."""
+def _claim(job_id: int, expected: tuple, status: str, task_id=None) -> CensusImport | None:
+    """Move an import to `status` if it is in one of `expected` (row-locked); None otherwise.
+
+    The task that already moved it there may claim it again: `db_worker` re-runs a task whose
+    database connection was lost mid-way (its transaction rolled back, nothing was written).
+    """
     with transaction.atomic():
         job = CensusImport.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status not in expected:
+        if job is None:
             return None
-        job.move_to(status)
+        rerun = task_id is not None and job.status == status and job.task_id == str(task_id)
+        if job.status not in expected and not rerun:
+            return None
+        if not rerun:
+            job.move_to(status)
         job.worker_pid, job.worker_host = os.getpid(), socket.gethostname()[:100]
-        job.heartbeat_at = timezone.now()
+        job.heartbeat_at = Now()  # the database's clock, the one refresh_stale compares with
         job.rows_processed = 0
         if status == S.RUNNING:
             job.started_at = timezone.now()
@@ -147,15 +167,17 @@ def _claim(job_id: int, expected: tuple, status: str) -> CensusImport | None:
         return job
 
 
-def _fail(job_id: int, message: str) -> None:
+def _fail(job_id: int, message: str, expected: tuple | None = None) -> bool:
+    """Mark the import failed with `message` (if it is still in one of `expected`)."""
     with transaction.atomic():
         job = CensusImport.objects.select_for_update().get(pk=job_id)
-        if S.FAILED not in _allowed(job):
-            return
+        if S.FAILED not in _allowed(job) or (expected is not None and job.status not in expected):
+            return False
         job.move_to(S.FAILED)
         job.error = message
         job.finished_at = timezone.now()
         job.save()
+        return True
 
 
 def _allowed(job: CensusImport) -> set:
@@ -164,14 +186,14 @@ def _allowed(job: CensusImport) -> set:
     return TRANSITIONS[job.status]
 
 
-def run_preview(job_id: int) -> None:
+def run_preview(job_id: int, task_id=None) -> None:
     """Check every row against the engine and the register, store the counts (nothing written)."""
-    job = _claim(job_id, (S.UPLOADED, S.PREVIEWED), S.PREVIEWING)
+    job = _claim(job_id, (S.UPLOADED, S.PREVIEWED), S.PREVIEWING, task_id)
     if job is None:
         return
     side = _SideChannel(job.pk)
     try:
-        with _open(job) as census:
+        with _open(job) as census, Heartbeat(CensusImport._meta.db_table, job.pk):
             writer = _writer(stored_file(job.stored_path), job.uploaded_by, dry_run=True, job_id=job.pk,
                              progress=side.progress)
             outcome = writer.run(census)
@@ -180,7 +202,9 @@ def run_preview(job_id: int) -> None:
         return
     except ImportCancelled:
         return
-    except Exception:
+    except Exception as error:
+        if database_connection_lost(error):
+            raise  # db_worker runs the task again once the database is back
         log.exception("census preview %s failed", job.pk)
         _fail(job.pk, FAILED)
         return
@@ -215,7 +239,7 @@ def confirm_import(job: CensusImport, *, acting_user) -> CensusImport:
     job.confirmed_at = timezone.now()
     job.rows_processed = 0
     job.save()
-    transaction.on_commit(lambda: run_census_import.enqueue(job.pk))
+    transaction.on_commit(lambda: _enqueue(run_census_import, job.pk))
     return job
 
 
@@ -260,10 +284,10 @@ def execute(path: str, *, filename: str, user, job_id: int | None = None, dry_ru
         return outcome
 
 
-def run_import(job_id: int) -> None:
+def run_import(job_id: int, task_id=None) -> None:
     """The background job: write a confirmed import (see execute); counts and the rejected-rows
     workbook are stored with it. Any failure leaves the register untouched."""
-    job = _claim(job_id, (S.QUEUED,), S.RUNNING)
+    job = _claim(job_id, (S.QUEUED,), S.RUNNING, task_id)
     if job is None:
         return
     rejected_name = f"census/rejected/{timezone.now():%Y%m}/{uuid.uuid4().hex}.xlsx"
@@ -283,9 +307,10 @@ def run_import(job_id: int) -> None:
         locked.save()
 
     try:
-        outcome = execute(stored_file(job.stored_path), filename=job.file_name, user=job.uploaded_by, job_id=job.pk,
-                          sheet=job.sheet or None, rejected_path=rejected_path, progress=side.progress,
-                          before_commit=finish)
+        with Heartbeat(CensusImport._meta.db_table, job.pk):
+            outcome = execute(stored_file(job.stored_path), filename=job.file_name, user=job.uploaded_by,
+                              job_id=job.pk, sheet=job.sheet or None, rejected_path=rejected_path,
+                              progress=side.progress, before_commit=finish)
     except ImportCancelled:
         _remove(rejected_name)
         return
@@ -293,9 +318,11 @@ def run_import(job_id: int) -> None:
         _remove(rejected_name)
         _fail(job_id, error.message)
         return
-    except Exception:
-        log.exception("census import %s failed", job_id)
+    except Exception as error:
         _remove(rejected_name)
+        if database_connection_lost(error):
+            raise  # db_worker runs the task again once the database is back; nothing was committed
+        log.exception("census import %s failed", job_id)
         _fail(job_id, FAILED)
         return
     finally:
@@ -309,32 +336,46 @@ def _remove(name: str) -> None:
         default_storage.delete(name)
 
 
-def _process_gone(job: CensusImport) -> bool:
-    if not job.worker_pid or job.worker_host != socket.gethostname()[:100]:
-        return False
-    try:
-        os.kill(job.worker_pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def refresh_stale(queryset=None) -> int:
-    """Mark running/previewing imports whose worker died (or stopped reporting) as failed.
+    """Mark failed, with a message in Chinese, every unfinished import that nothing runs any more.
 
-    The register is untouched by such an import: its transaction died with the process.
+    - 正在检查 / 正在导入: its heartbeat (eldercare.jobs.Heartbeat, every JOB_HEARTBEAT_SECONDS
+      while it runs, wherever it runs) is older than CENSUS_STALE_SECONDS by the database's clock:
+      the worker, the web process or the `import_census` command running it died. Its
+      transaction died with it, so the register is untouched.
+    - 已上传 / 排队中 (waiting for a task): its task ended, is gone, or has been marked running for
+      longer than that without the import starting (the worker died between the two), or it
+      never got a task at all.
+    A task still waiting in the queue is not stuck: the page says how long it has waited.
     Called by the pages that show imports; returns how many were marked.
     """
     queryset = CensusImport.objects.all() if queryset is None else queryset
-    limit = timezone.now() - timedelta(seconds=settings.CENSUS_STALE_SECONDS)
+    stale = timedelta(seconds=settings.CENSUS_STALE_SECONDS)
     marked = 0
-    for job in queryset.filter(status__in=(S.RUNNING, S.PREVIEWING)).order_by():
-        if (job.heartbeat_at and job.heartbeat_at < limit) or _process_gone(job):
-            _fail(job.pk, INTERRUPTED)
-            marked += 1
+    silent = Q(heartbeat_at__lt=Now() - stale) | Q(heartbeat_at__isnull=True, created_at__lt=Now() - stale)
+    for job in queryset.filter(silent, status__in=(S.RUNNING, S.PREVIEWING)).order_by().only("pk"):
+        marked += _fail(job.pk, INTERRUPTED, expected=(S.RUNNING, S.PREVIEWING))
+    for job in queryset.filter(status__in=(S.UPLOADED, S.QUEUED)).order_by():
+        if _task_dead(job, stale):
+            marked += _fail(job.pk, NOT_STARTED, expected=(S.UPLOADED, S.QUEUED))
     return marked
+
+
+def _task_dead(job: CensusImport, stale: timedelta) -> bool:
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    waiting_since = job.confirmed_at or job.created_at
+    try:
+        task = DBTaskResult.objects.filter(pk=job.task_id).first() if job.task_id else None
+    except ValidationError:  # not a queue id (TASKS_BACKEND=immediate runs the task in line)
+        task = None
+    if task is None:  # never queued (the process died before), or the queue was pruned
+        return waiting_since < now - stale
+    if task.status == TaskResultStatus.RUNNING:
+        return task.started_at is not None and task.started_at < now - stale
+    return task.status != TaskResultStatus.READY
 
 
 def purge_census_uploads(*, now=None) -> int:

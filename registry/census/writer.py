@@ -323,7 +323,8 @@ class CensusWriter:
             Guardian: _UpdateTable(Guardian, ("phone", "whereabouts")),
             ElderGuardian: _UpdateTable(ElderGuardian, ("relation",)),
         }
-        # Test hook for the kill-the-worker test: sleep after this many batches.
+        # Test hook for the kill-the-worker and database-restart tests: sleep once, after this
+        # many batches (for CENSUS_TEST_PAUSE_SECONDS, default 600).
         self._pause_after = int(os.environ.get("CENSUS_TEST_PAUSE_AFTER_BATCHES", "0") or 0)
 
     def run(self, census: CensusFile) -> ImportOutcome:
@@ -359,8 +360,8 @@ class CensusWriter:
     def _after_batch(self, outcome: ImportOutcome, batches: int) -> None:
         if self.progress is not None:
             self.progress(outcome.rows, outcome)
-        if self._pause_after and batches >= self._pause_after:
-            time.sleep(600)
+        if self._pause_after and batches == self._pause_after:
+            time.sleep(float(os.environ.get("CENSUS_TEST_PAUSE_SECONDS", "600")))
 
     def _resolved(self, chunks: Iterator[list[CensusRow]]) -> Iterator[_Batch]:
         """Each chunk resolved against the register. With `parallel`, a chunk's lookups run in a
