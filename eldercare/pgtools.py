@@ -12,6 +12,7 @@ import subprocess
 import warnings
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 from django.db import connections
 
@@ -34,8 +35,9 @@ def libpq_env(alias: str = "default", dbname: str | None = None) -> dict[str, st
 def database_url(alias: str = "default", dbname: str | None = None) -> str:
     """A DATABASE_URL (as settings.py reads it) for another database on the alias's server."""
     env = libpq_env(alias, dbname)
-    query = "&".join(f"{k}={env[v]}" for k, v in (("host", "PGHOST"), ("port", "PGPORT")) if v in env)
-    return f"postgresql://{env.get('PGUSER', '')}:{env.get('PGPASSWORD', '')}@/{env['PGDATABASE']}?{query}"
+    query = urlencode({key: env[var] for key, var in (("host", "PGHOST"), ("port", "PGPORT")) if var in env})
+    user, password = quote(env.get("PGUSER", ""), safe=""), quote(env.get("PGPASSWORD", ""), safe="")
+    return f"postgresql://{user}:{password}@/{quote(env['PGDATABASE'], safe='')}?{query}"
 
 
 def server_major(alias: str = "default") -> int:

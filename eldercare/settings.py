@@ -128,6 +128,16 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://…).")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A streaming replica for dashboards, reports and big exports: only views marked with
+# eldercare.replica.reads_from_replica read from it (docs/operations.md, "Read replica").
+if "DATABASE_REPLICA_URL" in env:
+    DATABASES["replica"] = {
+        **env.db_url_config(env.str("DATABASE_REPLICA_URL")),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},  # a test run has no replica of its own
+    }
+DATABASE_ROUTERS = ["eldercare.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts, sessions, login throttling ------------------------------------------------
@@ -205,6 +215,9 @@ TASKS = {
         }[env.str("TASKS_BACKEND", default="db")],
     },
 }
+# Elders who died or moved away this many years ago are de-identified by `deidentify_departed`
+# (docs/access.md, "Retention").
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
 CENSUS_MAX_UPLOAD_BYTES = env.int("CENSUS_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 CENSUS_MAX_ZIP_ENTRIES = env.int("CENSUS_MAX_ZIP_ENTRIES", default=1000)
 CENSUS_MAX_INFLATED_BYTES = env.int("CENSUS_MAX_INFLATED_BYTES", default=800 * 1024 * 1024)
@@ -214,8 +227,12 @@ CENSUS_BATCH_ROWS = env.int("CENSUS_BATCH_ROWS", default=2000)
 # Files at least this big are resolved in a thread of their own, ahead of the writes (see
 # registry.census.writer); smaller ones in line, where a test's uncommitted data is visible.
 CENSUS_PARALLEL_BYTES = env.int("CENSUS_PARALLEL_BYTES", default=1024 * 1024)
-# A running import whose progress has not moved for this long is marked failed (worker killed).
-CENSUS_STALE_SECONDS = env.int("CENSUS_STALE_SECONDS", default=300)
+# A running job stamps its row every JOB_HEARTBEAT_SECONDS (eldercare.jobs.Heartbeat); an import
+# without a stamp for CENSUS_STALE_SECONDS is marked failed (its process died).
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10)
+# A job that lost its database connection waits this long for it to come back, then runs again.
+JOB_DATABASE_WAIT_SECONDS = env.int("JOB_DATABASE_WAIT_SECONDS", default=600)
+CENSUS_STALE_SECONDS = env.int("CENSUS_STALE_SECONDS", default=60)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -15,6 +15,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from eldercare.audit import record_access
+from eldercare.replica import replica_reads
 from eldercare.spreadsheets import safe_cell_text
 from registry.census.columns import CENSUS_COLUMNS
 from registry.census.template import format_row
@@ -94,11 +95,11 @@ def export_response(model_admin, request):
     user = request.user
     if not has_role(user, EXPORT_ROLES) or not model_admin.has_view_permission(request):
         raise Http404
-    changelist = model_admin.get_changelist_instance(request)
-    queryset = changelist.get_queryset(request)
     masked = export_masks(user)
     stream = BytesIO()
-    rows = write_ledger(queryset, masked=masked, stream=stream)
+    with replica_reads():  # a county's whole register: the replica's load, not the primary's
+        queryset = model_admin.get_changelist_instance(request).get_queryset(request)
+        rows = write_ledger(queryset, masked=masked, stream=stream)
     filters = {key: value for key, value in request.GET.items()}
     record_access(user=user, kind="export", area_code=user.jurisdiction or "",
                   detail={"what": "registry.elder.ledger", "filters": filters, "rows": rows, "masked": masked})

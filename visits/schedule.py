@@ -21,7 +21,7 @@ recomputes a due date elsewhere.
 import itertools
 from datetime import timedelta
 
-from django.db import connection, models
+from django.db import connections, models
 from django.db.models import Case, ExpressionWrapper, F, Func, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
@@ -177,11 +177,13 @@ def schedule_counts(scheduled, group_by: str) -> dict:
     The scheduled queryset becomes a subquery, so the buckets counted are exactly the
     annotation's, whatever the annotation is built from.
     """
-    column = connection.ops.quote_name(group_by)  # values() names the subquery's column after the field
+    # The queryset's own database: the replica when the view reads from it (eldercare.replica).
+    db = connections[scheduled.db]
+    column = db.ops.quote_name(group_by)  # values() names the subquery's column after the field
     inner = scheduled.order_by().values(group_by, "due_bucket")
     sql, params = inner.query.sql_with_params()
     buckets = [DueBucket.OVERDUE, DueBucket.TODAY, DueBucket.WEEK]
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             f"SELECT s.{column}, COUNT(*), "
             + ", ".join("COUNT(*) FILTER (WHERE s.due_bucket = %s)" for _ in buckets)

@@ -15,6 +15,7 @@ from eldercare.access import scoped_view
 from eldercare.audit import record_access
 from eldercare.choices import AccessEventKind, AreaLevel, UserRole
 from eldercare.models import Area, User
+from eldercare.replica import reads_from_replica
 from registry.models import Elder
 from visits.choices import DueBucket
 from visits.forms import ReassignForm, VisitForm, VisitPolicyForm
@@ -156,6 +157,7 @@ def elder_visits(request, elder_pk):
 
 
 @scoped_view(roles=[UserRole.TOWN, UserRole.COUNTY])
+@reads_from_replica
 def overview(request):
     """Town staff: due and overdue per village and per worker; the county also per town, with
     `?town=` narrowing the villages to one. Villages with the most overdue first. A fixed number

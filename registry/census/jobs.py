@@ -18,7 +18,10 @@ import pghistory
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
+
+from eldercare.jobs import Heartbeat, database_connection_lost
 
 from .choices import CensusImportStatus as S
 from .engine import open_census
@@ -91,15 +94,23 @@ def _open(job: CensusImport, max_inflated: int | None = None):
                        today=timezone.localdate(), **bounds)
 
 
-def _claim(job_id: int, expected: tuple, status: str) -> CensusImport | None:
-    """Move an import to `status` if it is in one of `expected` (row-locked); None otherwise."""
+def _claim(job_id: int, expected: tuple, status: str, task_id=None) -> CensusImport | None:
+    """Move an import to `status` if it is in one of `expected` (row-locked); None otherwise.
+
+    The task that already moved it there may claim it again: `db_worker` re-runs a task whose
+    database connection was lost mid-way (its transaction rolled back, nothing was written).
+    """
     with transaction.atomic():
         job = CensusImport.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status not in expected:
+        if job is None:
             return None
-        job.move_to(status)
+        rerun = task_id is not None and job.status == status and job.task_id == str(task_id)
+        if job.status not in expected and not rerun:
+            return None
+        if not rerun:
+            job.move_to(status)
         job.worker_pid, job.worker_host = os.getpid(), socket.gethostname()[:100]
-        job.heartbeat_at = timezone.now()
+        job.heartbeat_at = Now()  # the database's clock, the one services.refresh_stale compares with
         job.rows_processed = 0
         if status == S.RUNNING:
             job.started_at = timezone.now()
@@ -107,30 +118,31 @@ def _claim(job_id: int, expected: tuple, status: str) -> CensusImport | None:
         return job
 
 
-def fail(job_id: int, message: str) -> None:
-    """Mark an import failed with `message` for staff, unless it has already ended."""
+def fail(job_id: int, message: str, expected: tuple | None = None) -> bool:
+    """Mark the import failed with `message` for staff (if it is still in one of `expected`)."""
     with transaction.atomic():
         job = CensusImport.objects.select_for_update().get(pk=job_id)
-        if S.FAILED not in TRANSITIONS[job.status]:
-            return
+        if S.FAILED not in TRANSITIONS[job.status] or (expected is not None and job.status not in expected):
+            return False
         job.move_to(S.FAILED)
         job.error = message
         job.finished_at = timezone.now()
         job.save()
+        return True
 
 
-def run_preview(job_id: int, *, max_inflated: int | None = None) -> None:
+def run_preview(job_id: int, task_id=None, *, max_inflated: int | None = None) -> None:
     """Check every row against the engine and the register (nothing written): store the counts,
     the rejected-rows workbook (downloadable before any confirmation) and the lists of new and
     updated rows (preview.py). `max_inflated` bounds what a preview inside a request may read
     (services.start_preview)."""
-    job = _claim(job_id, (S.UPLOADED, S.PREVIEWED), S.PREVIEWING)
+    job = _claim(job_id, (S.UPLOADED, S.PREVIEWED), S.PREVIEWING, task_id)
     if job is None:
         return
     side = _SideChannel(job.pk)
     rejected_name, details_base = _new_file_names("preview")
     try:
-        with _open(job, max_inflated) as census:
+        with _open(job, max_inflated) as census, Heartbeat(CensusImport._meta.db_table, job.pk):
             writer = _writer(stored_file(job.stored_path), job.uploaded_by, dry_run=True, job_id=job.pk,
                              progress=side.progress, rejected_path=stored_file(rejected_name),
                              details_base=details_base)
@@ -142,9 +154,11 @@ def run_preview(job_id: int, *, max_inflated: int | None = None) -> None:
     except ImportCancelled:
         remove(rejected_name)
         return
-    except Exception:
-        log.exception("census preview %s failed", job.pk)
+    except Exception as error:
         remove(rejected_name)
+        if database_connection_lost(error):
+            raise  # db_worker runs the task again once the database is back
+        log.exception("census preview %s failed", job.pk)
         fail(job.pk, FAILED)
         return
     finally:
@@ -211,10 +225,10 @@ def execute(path: str, *, filename: str, user, job_id: int | None = None, dry_ru
         return outcome
 
 
-def run_import(job_id: int) -> None:
+def run_import(job_id: int, task_id=None) -> None:
     """The background job: write a confirmed import (see execute); counts and the rejected-rows
     workbook are stored with it. Any failure leaves the register untouched."""
-    job = _claim(job_id, (S.QUEUED,), S.RUNNING)
+    job = _claim(job_id, (S.QUEUED,), S.RUNNING, task_id)
     if job is None:
         return
     rejected_name, _ = _new_file_names("rejected")
@@ -235,9 +249,10 @@ def run_import(job_id: int) -> None:
         locked.save()
 
     try:
-        outcome = execute(stored_file(job.stored_path), filename=job.file_name, user=job.uploaded_by, job_id=job.pk,
-                          sheet=job.sheet or None, rejected_path=rejected_path, progress=side.progress,
-                          before_commit=finish)
+        with Heartbeat(CensusImport._meta.db_table, job.pk):
+            outcome = execute(stored_file(job.stored_path), filename=job.file_name, user=job.uploaded_by,
+                              job_id=job.pk, sheet=job.sheet or None, rejected_path=rejected_path,
+                              progress=side.progress, before_commit=finish)
     except ImportCancelled:
         remove(rejected_name)
         return
@@ -245,9 +260,11 @@ def run_import(job_id: int) -> None:
         remove(rejected_name)
         fail(job_id, error.message)
         return
-    except Exception:
-        log.exception("census import %s failed", job_id)
+    except Exception as error:
         remove(rejected_name)
+        if database_connection_lost(error):
+            raise  # db_worker runs the task again once the database is back; nothing was committed
+        log.exception("census import %s failed", job_id)
         fail(job_id, FAILED)
         return
     finally:

@@ -75,10 +75,13 @@ class CensusImport(models.Model):
     error = models.TextField(_("错误信息"), blank=True)
     worker_pid = models.IntegerField(_("进程号"), null=True, blank=True, editable=False)
     worker_host = models.CharField(_("主机"), max_length=100, blank=True, editable=False)
+    # The queued preview or run (django-tasks-db), to tell a job waiting in the queue from one
+    # whose task died (services.refresh_stale).
+    task_id = models.CharField(_("后台任务编号"), max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
-    heartbeat_at = models.DateTimeField(_("最近进度时间"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("最近心跳时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     files_purged_at = models.DateTimeField(_("文件清理时间"), null=True, blank=True)
 
@@ -105,6 +108,18 @@ class CensusImport(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def waiting_long(self) -> bool:
+        """Queued for longer than the stale limit without starting: the worker may not be running
+        (the page says so; a job still in the queue is not failed, it starts when a worker does)."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        since = self.confirmed_at or self.created_at
+        return (self.status in (S.UPLOADED, S.QUEUED) and since is not None
+                and since < timezone.now() - timedelta(seconds=settings.CENSUS_STALE_SECONDS))
 
     @property
     def can_cancel(self) -> bool:

@@ -11,16 +11,17 @@ history row (`pghistory.context(job=…)`), see jobs.execute.
 
 from __future__ import annotations
 
-import os
-import socket
 import uuid
 import zipfile
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from eldercare.choices import UserRole
@@ -43,7 +44,8 @@ IMPORT_ROLES = (UserRole.TOWN, UserRole.VILLAGE)
 # previewed inside the upload request: ≈3,000 survey rows, about a second, a few MB of memory.
 # The reader enforces the bound on the bytes it really inflates; bigger files go to the queue.
 SYNC_PREVIEW_BYTES = 4 * 1024 * 1024
-INTERRUPTED = "导入过程被中断（后台任务已停止），登记库没有任何改动。请重新上传文件导入"
+INTERRUPTED = "导入过程被中断（运行导入的程序已停止），登记库没有任何改动。请重新上传文件导入"
+NOT_STARTED = "后台任务没能开始这次导入（任务中断或没有排上队），登记库没有任何改动。请重新上传文件导入"
 
 
 class CensusUploadError(Exception):
@@ -79,7 +81,14 @@ def start_preview(job: CensusImport, *, acting_user) -> None:
     if _bytes_to_read(stored_file(job.stored_path), job.file_size) <= SYNC_PREVIEW_BYTES:
         run_preview(job.pk, max_inflated=SYNC_PREVIEW_BYTES)
     else:
-        transaction.on_commit(lambda: preview_census_import.enqueue(job.pk))
+        transaction.on_commit(lambda: _enqueue(preview_census_import, job.pk))
+
+
+def _enqueue(task, job_id: int) -> None:
+    """Queue `task` for the import and note the task's id on it, so refresh_stale can tell a
+    job still waiting in the queue from one whose task died or never got there."""
+    result = task.enqueue(job_id)
+    CensusImport.objects.filter(pk=job_id, task_id="").update(task_id=str(result.id))
 
 
 def _bytes_to_read(path: str, size: int) -> int:
@@ -104,7 +113,7 @@ def confirm_import(job: CensusImport, *, acting_user) -> CensusImport:
     job.confirmed_at = timezone.now()
     job.rows_processed = 0
     job.save()
-    transaction.on_commit(lambda: run_census_import.enqueue(job.pk))
+    transaction.on_commit(lambda: _enqueue(run_census_import, job.pk))
     return job
 
 
@@ -118,32 +127,46 @@ def cancel_import(job: CensusImport, *, acting_user) -> CensusImport:
     return job
 
 
-def _process_gone(job: CensusImport) -> bool:
-    if not job.worker_pid or job.worker_host != socket.gethostname()[:100]:
-        return False
-    try:
-        os.kill(job.worker_pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def refresh_stale(queryset=None) -> int:
-    """Mark running/previewing imports whose worker died (or stopped reporting) as failed.
+    """Mark failed, with a message in Chinese, every unfinished import that nothing runs any more.
 
-    The register is untouched by such an import: its transaction died with the process.
+    - 正在检查 / 正在导入: its heartbeat (eldercare.jobs.Heartbeat, every JOB_HEARTBEAT_SECONDS
+      while it runs, wherever it runs) is older than CENSUS_STALE_SECONDS by the database's clock:
+      the worker, the web process or the `import_census` command running it died. Its
+      transaction died with it, so the register is untouched.
+    - 已上传 / 排队中 (waiting for a task): its task ended, is gone, or has been marked running for
+      longer than that without the import starting (the worker died between the two), or it
+      never got a task at all.
+    A task still waiting in the queue is not stuck: the page says how long it has waited.
     Called by the pages that show imports; returns how many were marked.
     """
     queryset = CensusImport.objects.all() if queryset is None else queryset
-    limit = timezone.now() - timedelta(seconds=settings.CENSUS_STALE_SECONDS)
+    stale = timedelta(seconds=settings.CENSUS_STALE_SECONDS)
     marked = 0
-    for job in queryset.filter(status__in=(S.RUNNING, S.PREVIEWING)).order_by():
-        if (job.heartbeat_at and job.heartbeat_at < limit) or _process_gone(job):
-            fail(job.pk, INTERRUPTED)
-            marked += 1
+    silent = Q(heartbeat_at__lt=Now() - stale) | Q(heartbeat_at__isnull=True, created_at__lt=Now() - stale)
+    for job in queryset.filter(silent, status__in=(S.RUNNING, S.PREVIEWING)).order_by().only("pk"):
+        marked += fail(job.pk, INTERRUPTED, expected=(S.RUNNING, S.PREVIEWING))
+    for job in queryset.filter(status__in=(S.UPLOADED, S.QUEUED)).order_by():
+        if _task_dead(job, stale):
+            marked += fail(job.pk, NOT_STARTED, expected=(S.UPLOADED, S.QUEUED))
     return marked
+
+
+def _task_dead(job: CensusImport, stale: timedelta) -> bool:
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    waiting_since = job.confirmed_at or job.created_at
+    try:
+        task = DBTaskResult.objects.filter(pk=job.task_id).first() if job.task_id else None
+    except ValidationError:  # not a queue id (TASKS_BACKEND=immediate runs the task in line)
+        task = None
+    if task is None:  # never queued (the process died before), or the queue was pruned
+        return waiting_since < now - stale
+    if task.status == TaskResultStatus.RUNNING:
+        return task.started_at is not None and task.started_at < now - stale
+    return task.status != TaskResultStatus.READY
 
 
 def purge_census_uploads(*, now=None) -> int:

@@ -29,7 +29,7 @@ VIEW_ROLES = (UserRole.COUNTY, UserRole.TOWN, UserRole.VILLAGE)
 
 def _get(request, pk) -> CensusImport:
     job = get_object_or_404(CensusImport.objects.for_user(request.user).select_related("uploaded_by"), pk=pk)
-    if job.status in (S.RUNNING, S.PREVIEWING) and services.refresh_stale(CensusImport.objects.filter(pk=job.pk)):
+    if job.is_active and services.refresh_stale(CensusImport.objects.filter(pk=job.pk)):
         job.refresh_from_db()
     return job
 
@@ -65,6 +65,7 @@ def imports(request):
             if random.random() < 0.05:  # opportunistic retention sweep (also a management command)
                 services.purge_census_uploads()
             return redirect("census:detail", pk=job.pk)
+    services.refresh_stale(CensusImport.objects.for_user(request.user))
     history = CensusImport.objects.for_user(request.user).select_related("uploaded_by")[:50]
     return render(request, "census/imports.html", {
         "history": history, "can_import": can_import, "error": error,
@@ -110,6 +111,7 @@ def progress(request, pk):
     return JsonResponse({
         "status": job.status, "status_label": job.get_status_display(), "active": job.is_active,
         "processed": job.rows_processed, "total": job.rows_total, "percent": job.percent,
+        "waiting_long": job.waiting_long,
     })
 
 

@@ -105,7 +105,8 @@ class CensusWriter:
         self.lookups = Lookups(self.scope)
         self.state = ImportState()
         self.writes = Writes(job_id, user.pk, timezone.now())
-        # Test hook for the kill-the-worker test: sleep after this many batches.
+        # Test hook for the kill-the-worker and database-restart tests: sleep once, after this
+        # many batches (for CENSUS_TEST_PAUSE_SECONDS, default 600).
         self._pause_after = int(os.environ.get("CENSUS_TEST_PAUSE_AFTER_BATCHES", "0") or 0)
 
     def run(self, census: CensusFile) -> ImportOutcome:
@@ -148,8 +149,8 @@ class CensusWriter:
     def _after_batch(self, outcome: ImportOutcome, batches: int) -> None:
         if self.progress is not None:
             self.progress(outcome.rows, outcome)
-        if self._pause_after and batches >= self._pause_after:
-            time.sleep(600)
+        if self._pause_after and batches == self._pause_after:
+            time.sleep(float(os.environ.get("CENSUS_TEST_PAUSE_SECONDS", "600")))
 
     def _classified(self, chunks: Iterator[list[CensusRow]]) -> Iterator[tuple]:
         """(Batch, Prepared or None) per chunk: looked up, classified, prepared."""

@@ -217,7 +217,8 @@ def test_a_preview_inside_the_request_is_bounded_by_what_the_file_inflates_to(lo
 
     ran = []
     monkeypatch.setattr(services, "run_preview", lambda pk, **bounds: ran.append(("here", bounds)))
-    monkeypatch.setattr(services, "preview_census_import", SimpleNamespace(enqueue=lambda pk: ran.append(("queued", {}))))
+    monkeypatch.setattr(services, "preview_census_import",
+                        SimpleNamespace(enqueue=lambda pk: ran.append(("queued", {})) or SimpleNamespace(id="t")))
     client = login(world.users["town"])
     upload(client, write_workbook(tmp_path / "small.xlsx", [person()]))
     big = tmp_path / "big.xlsx"

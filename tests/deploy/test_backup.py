@@ -127,3 +127,16 @@ def test_old_archives_are_pruned_but_the_newest_is_always_kept(tmp_path):
     assert sorted(tmp_path.iterdir()) == [newest, tmp_path / f"{newest.name}.sha256"]
     os.utime(newest, (time.time() - 90 * 86400,) * 2)
     assert backups.prune(tmp_path, keep_days=30) == []  # the newest survives however old
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_archive_with_paths_outside_its_folder_is_refused(demo_data):
+    archive = backups.create_backup(demo_data / "backups")
+
+    def escape(manifest, members):
+        members["../../escaped.txt"] = b"x"
+
+    rewrite(archive, escape)
+    with pytest.raises(CommandError, match="不安全的条目 ../../escaped.txt"):
+        call_command("restore_drill", str(archive), stdout=io.StringIO())
+    assert scratch_databases() == []

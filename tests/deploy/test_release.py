@@ -63,10 +63,13 @@ def test_an_installed_copy_migrates_passes_check_deploy_and_serves_through_gunic
     subprocess.run([BASE_PYTHON, "-m", "venv", str(venv)], check=True)
     subprocess.run([venv / "bin" / "pip", "install", "-q", str(wheel)], check=True, capture_output=True)
     with scratch_database("release") as dbname:
-        env = plain_env(
-            HOME=site, DATABASE_URL=database_url(dbname=dbname), SECRET_KEY=secrets.token_urlsafe(50),
-            ALLOWED_HOSTS="eldercare.example.gov.cn", STATIC_ROOT=site / "static", PRIVATE_MEDIA_ROOT=site / "private",
-        )
+        # the production settings in a settings file, as /etc/eldercare/eldercare.env holds them
+        settings_file = site / "eldercare.env"
+        settings_file.write_text("\n".join(f"{key}={value}" for key, value in {
+            "DATABASE_URL": database_url(dbname=dbname), "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "eldercare.example.gov.cn", "STATIC_ROOT": site / "static",
+            "PRIVATE_MEDIA_ROOT": site / "private"}.items()))
+        env = plain_env(HOME=site, ELDERCARE_ENV_FILE=settings_file)
         admin = venv / "bin" / "eldercare-admin"
 
         def run(*args):

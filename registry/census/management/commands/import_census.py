@@ -5,14 +5,17 @@ row accepted, 1 some rows rejected (or, with --strict, the file refused), 2 the 
 be read at all.
 """
 
+import contextlib
 import json
 import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models.functions import Now
 from django.utils import timezone
 
+from eldercare.jobs import Heartbeat
 from registry.census.choices import CensusImportStatus
 from registry.census.models import CensusImport
 from registry.census.reader import CensusFileError
@@ -45,11 +48,15 @@ class Command(BaseCommand):
             job = CensusImport.objects.create(
                 uploaded_by=user, area_code=user.area_id or "", file_name=path.name[:200],
                 file_size=path.stat().st_size if path.exists() else 0, status=CensusImportStatus.RUNNING,
-                confirmed_at=timezone.now(), started_at=timezone.now())
+                confirmed_at=timezone.now(), started_at=timezone.now(), heartbeat_at=Now())
+        # The heartbeat tells the import pages this command is alive; if it is killed, they mark
+        # the import failed (registry.census.services.refresh_stale).
+        alive = Heartbeat(CensusImport._meta.db_table, job.pk) if job else contextlib.nullcontext()
         try:
-            outcome = execute(str(path), filename=path.name, user=user, job_id=job.pk if job else None,
-                              dry_run=dry_run, strict=strict, rejected_path=options["errors_out"],
-                              sheet=options["sheet"])
+            with alive:
+                outcome = execute(str(path), filename=path.name, user=user, job_id=job.pk if job else None,
+                                  dry_run=dry_run, strict=strict, rejected_path=options["errors_out"],
+                                  sheet=options["sheet"])
         except CensusFileError as error:
             if job is not None:
                 job.status, job.error, job.finished_at = CensusImportStatus.FAILED, error.message, timezone.now()
