@@ -8,10 +8,12 @@ class OversightConfig(AppConfig):
     name = "oversight"
     verbose_name = _("督促检查")
     # (label, url name, roles) entries for the menu; see eldercare.context_processors.
-    nav_items = []
-    # Town and county staff start on the dashboard; until it exists, on the relief queue (the
-    # county reads the town's cases, it has no 待办 of its own). Declared here, not in relief,
-    # because the first app naming a role wins and the dashboard replaces these.
-    landing_pages = {UserRole.TOWN: "relief:inbox", UserRole.COUNTY: "relief:case_list"}
+    nav_items = [
+        (_("督导总览"), "oversight:dashboard", [UserRole.TOWN, UserRole.COUNTY]),
+    ]
+    # Town and county staff start on the dashboard (the home view reads this; see eldercare.views.home).
+    landing_pages = {UserRole.TOWN: "oversight:dashboard", UserRole.COUNTY: "oversight:dashboard"}
+    # Sections of the home page: (request) -> Panel | None (see eldercare.panels).
+    home_panels = ["oversight.panels.village_figures"]
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.
     role_permissions = {}

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from oversight import views
 
 app_name = "oversight"
-urlpatterns = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("rows/<slug:name>/", views.metric_rows, name="rows"),
+]
