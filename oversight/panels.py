@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from eldercare.choices import UserRole
+from eldercare.panels import Panel
 from oversight.metrics import METRICS, compute, share
 from oversight.periods import period_from
 
@@ -11,7 +12,7 @@ VILLAGE_FIGURES = ["active", "key_target", "visits_done", "visited", "overdue", 
                    "cases_overdue", "health_checked", "agreements_expiring"]
 
 
-def village_figures(request) -> dict | None:
+def village_figures(request) -> Panel | None:
     """This month's figures of the user's village, each a link to its list; village staff only.
     Their 今日待访 stays the first button of the page (this panel comes after the menu)."""
     user = request.user
@@ -28,5 +29,5 @@ def village_figures(request) -> dict | None:
         items.append({"label": metric.label, "count": count, "denominator": denominator,
                       "rate": share(count, denominator) if metric.denominator else None,
                       "link": f"{reverse('oversight:rows', args=[metric.name])}?area={user.area.code}&{period.query()}"})
-    return {"title": _("本村情况（%(label)s）") % {"label": period.label}, "template": "oversight/village_panel.html",
-            "context": {"items": items}}
+    return Panel(title=_("本村情况（%(label)s）") % {"label": period.label}, template="oversight/village_panel.html",
+                 context={"items": items})
