@@ -9,15 +9,21 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from eldercare.access import scoped_view
-from eldercare.choices import AreaLevel, UserRole
+from eldercare.audit import record_access
+from eldercare.choices import AccessEventKind, AreaLevel, UserRole
+from eldercare.idnumbers import mask_id_number, mask_phone
 from eldercare.models import Area
+from eldercare.spreadsheets import Sheet, xlsx_response
 from oversight import charts
 from oversight.metrics import METRICS, METRICS_LIST, WITHIN, compute, monthly, rows_of, share
 from oversight.periods import PERIOD_KINDS, Period, PeriodError, period_from
+from registry.masking import export_masks
+from registry.views import FLAG_FILTERS
 
 DASHBOARD_ROLES = (UserRole.TOWN, UserRole.COUNTY)
 LIST_ROLES = (UserRole.TOWN, UserRole.COUNTY, UserRole.VILLAGE)
@@ -156,17 +162,104 @@ ROW_RELATED = {
 }
 
 
-@scoped_view(roles=LIST_ROLES)
-def metric_rows(request, name):
-    """The rows behind one figure, for one area and period: exactly as many as the figure says."""
+def _metric_rows(request, name):
     metric = METRICS.get(name)
     if metric is None:
         raise Http404
     user, period, area = request.user, _period(request), _area(request)
     rows = rows_of(metric, user, period, area.code).select_related(*ROW_RELATED[metric.source.kind]).order_by(
         metric.source.village, "-pk")
+    return metric, period, area, rows
+
+
+@scoped_view(roles=LIST_ROLES)
+def metric_rows(request, name):
+    """The rows behind one figure, for one area and period: exactly as many as the figure says."""
+    metric, period, area, rows = _metric_rows(request, name)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "oversight/rows.html", {
         "metric": metric, "area": area, "period": period, "page": page, "kind": metric.source.kind,
         "is_period": metric.semantics == WITHIN,
         "query": f"area={area.code}&{period.query()}"})
+
+
+def _local(moment):
+    return timezone.localtime(moment) if moment else None
+
+
+def _export_rows(kind, rows, *, masked: bool):
+    """(header, row iterator) of a drill-down list; identifiers masked by the ledger's rule."""
+    if kind == "elder":
+        header = [_("村(社区)"), _("村民小组"), _("姓名"), _("性别"), _("年龄"), _("公民身份号码"), _("联系电话"), _("情况")]
+        return header, ([e.village.name, e.village_group, e.name, e.get_sex_display(), e.age,
+                         mask_id_number(e.id_number) if masked else e.id_number,
+                         "、".join(mask_phone(p) if masked else p for p in e.phones), "、".join(label for attr, label in FLAG_FILTERS.values() if getattr(e, attr))]
+                        for e in rows)
+    if kind == "visit":
+        header = [_("巡访时间"), _("村(社区)"), _("老人"), _("方式"), _("结果"), _("巡访人"), _("录入时间")]
+        return header, ([_local(v.visited_at), v.elder.village.name, v.elder.name, v.get_method_display(),
+                         v.get_outcome_display(), str(v.visitor), _local(v.created_at)] for v in rows)
+    if kind == "case":
+        header = [_("上报时间"), _("村(社区)"), _("老人"), _("情况类型"), _("状态"), _("受理时间"), _("办结时间"), _("已超时")]
+        return header, ([_local(c.reported_at), c.village.name, c.elder.name, c.get_case_type_display(),
+                         c.get_status_display(), _local(c.accepted_at), _local(c.closed_at), c.is_overdue]
+                        for c in rows)
+    if kind == "check":
+        header = [_("体检日期"), _("村(社区)"), _("老人"), _("体检机构"), _("需要随访")]
+        return header, ([c.checked_on, c.elder.village.name, c.elder.name, c.clinic_name, c.follow_up_needed]
+                        for c in rows)
+    if kind == "agreement":
+        header = [_("村(社区)"), _("老人"), _("受托人"), _("开始日期"), _("结束日期")]
+        return header, ([a.elder.village.name, a.elder.name, a.caregiver_name, a.start_date, a.end_date]
+                        for a in rows)
+    header = [_("督促日期"), _("村(社区)"), _("老人"), _("赡养人"), _("方式"), _("结果")]
+    return header, ([s.supervised_on, s.elder.village.name, s.elder.name, s.guardian.name, s.get_method_display(),
+                     s.get_result_display()] for s in rows)
+
+
+def _record_export(request, what, area, period, rows):
+    record_access(user=request.user, kind=AccessEventKind.EXPORT, area_code=area.code,
+                  detail={"what": what, "on": period.on.isoformat(), "period": period.kind, "rows": rows})
+
+
+@scoped_view(roles=LIST_ROLES)
+def metric_rows_export(request, name):
+    """The drill-down list as .xlsx (the same rows); recorded as an export."""
+    metric, period, area, rows = _metric_rows(request, name)
+    header, lines = _export_rows(metric.source.kind, rows.iterator(chunk_size=2000),
+                                 masked=export_masks(request.user))
+    sheet = Sheet(str(metric.label), header, lines)
+    response = xlsx_response(f"{metric.name}-{area.code}-{period.on:%Y%m%d}.xlsx", [sheet])
+    _record_export(request, f"oversight.rows.{metric.name}", area, period, sheet.count)
+    return response
+
+
+@scoped_view(roles=DASHBOARD_ROLES)
+def table_export(request):
+    """The dashboard's per-village (per-town) table as .xlsx: counts, denominators and shares."""
+    user, period, area = request.user, _period(request), _area(request)
+    child_level, unit_length = CHILD_LEVEL.get(area.level, (AreaLevel.VILLAGE, 12))
+    metrics = [METRICS[name] for name in TABLE_COLUMNS]
+    figures = compute(METRICS_LIST, user, period, area.code, unit_length)
+    header = [AreaLevel(child_level).label, _("区划代码")]
+    for metric in metrics:
+        header.append(metric.label)
+        if metric.denominator:
+            header += [f"{metric.label}·{_('分母')}", f"{metric.label}(%)"]
+    units = Area.objects.for_user(user).filter(level=child_level, code__startswith=area.code)
+
+    def lines():
+        for name, code, values in [*((u.name, u.code, figures.units.get(u.code, {})) for u in units),
+                                   (_("合计"), area.code, figures.total)]:
+            line = [name, code]
+            for metric in metrics:
+                count = values.get(metric.name, 0)
+                line.append(count)
+                if metric.denominator:
+                    line += [values.get(metric.denominator, 0), share(count, values.get(metric.denominator, 0))]
+            yield line
+
+    sheet = Sheet(_("各%s情况") % AreaLevel(child_level).label, header, lines())
+    response = xlsx_response(f"oversight-{area.code}-{period.on:%Y%m%d}.xlsx", [sheet])
+    _record_export(request, "oversight.table", area, period, sheet.count)
+    return response
