@@ -22,6 +22,7 @@ from eldercare.spreadsheets import Sheet, xlsx_response
 from oversight import charts
 from oversight.metrics import METRICS, METRICS_LIST, WITHIN, compute, monthly, rows_of, share
 from oversight.periods import PERIOD_KINDS, Period, PeriodError, period_from
+from oversight.reports import report_for
 from registry.masking import export_masks
 from registry.views import FLAG_FILTERS
 
@@ -262,4 +263,34 @@ def table_export(request):
     sheet = Sheet(_("各%s情况") % AreaLevel(child_level).label, header, lines())
     response = xlsx_response(f"oversight-{area.code}-{period.on:%Y%m%d}.xlsx", [sheet])
     _record_export(request, "oversight.table", area, period, sheet.count)
+    return response
+
+
+def _report_period(request) -> Period:
+    """A report covers a whole period: the one containing `on`, read to its end (or to today)."""
+    period = _period(request)
+    return Period(period.kind, min(period.end, timezone.localdate()))
+
+
+@scoped_view(roles=DASHBOARD_ROLES)
+def report(request):
+    """统计报表: one printable A4 page per report (a town; the county by town)."""
+    user, period, area = request.user, _report_period(request), _area(request)
+    if area.level == AreaLevel.VILLAGE:
+        raise Http404
+    return render(request, "oversight/report.html", {
+        "report": report_for(user, area, period), "area": area, "period": period, "kinds": PERIOD_KINDS,
+        "today": timezone.localdate()})
+
+
+@scoped_view(roles=DASHBOARD_ROLES)
+def report_export(request):
+    """The report as .xlsx, one sheet per table (the same stored copy for a closed period)."""
+    user, period, area = request.user, _report_period(request), _area(request)
+    if area.level == AreaLevel.VILLAGE:
+        raise Http404
+    data = report_for(user, area, period)
+    sheets = [Sheet(table.title[:31], table.header, table.rows) for table in data.tables]
+    response = xlsx_response(f"report-{area.code}-{period.kind}-{period.start:%Y%m%d}.xlsx", sheets)
+    _record_export(request, "oversight.report", area, period, sum(sheet.count for sheet in sheets))
     return response
