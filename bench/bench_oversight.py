@@ -1,4 +1,4 @@
-"""Oversight at county scale: the town and county dashboards, and a drill-down list.
+"""Oversight at county scale: the town and county dashboards, a drill-down list and the reports.
 
 Whole requests through the Django test client (best of 5) with their query counts (pinned at
 small scale in tests/oversight/test_pages.py), and the slowest queries of each page. Run with
@@ -48,6 +48,8 @@ def main():
         ("county dashboard (year)", county, "/oversight/?period=year"),
         ("county: one town's dashboard", county, f"/oversight/?area={town.area_id}"),
         ("drill-down: county overdue", county, "/oversight/rows/overdue/"),
+        ("county report, this year (live)", county, "/oversight/report/?period=year"),
+        ("town report, this month (live)", town, "/oversight/report/"),
     ]
     for label, user, url in pages:
         client = Client()

@@ -127,12 +127,11 @@ def _movements(user, area, period):
 def _visits(user, area, period):
     visits = Visit.objects.for_user(user).filter(elder__village__code__startswith=area.code,
                                                  visited_at__gte=period.since(), visited_at__lt=period.until())
-    aggregates = {f"{m}__{o}": Count("pk", filter=Q(method=m, outcome=o))
-                  for m in VisitMethod.values for o in VisitOutcome.values}
-    counts = visits.aggregate(**aggregates)
+    counts = {(row["method"], row["outcome"]): row["n"]
+              for row in visits.order_by().values("method", "outcome").annotate(n=Count("pk"))}
     rows = []
     for method, label in VisitMethod.choices:
-        values = [counts[f"{method}__{o}"] for o in VisitOutcome.values]
+        values = [counts.get((method, o), 0) for o in VisitOutcome.values]
         rows.append([label, *values, sum(values)])
     totals = [sum(row[n] for row in rows) for n in range(1, len(VisitOutcome.values) + 2)]
     rows.append([_("合计"), *totals])

@@ -21,8 +21,10 @@ from eldercare.models import Area
 from eldercare.spreadsheets import Sheet, xlsx_response
 from oversight import charts
 from oversight.metrics import METRICS, METRICS_LIST, WITHIN, compute, monthly, rows_of, share
+from oversight.models import ScorecardVersion
 from oversight.periods import PERIOD_KINDS, Period, PeriodError, period_from
 from oversight.reports import report_for
+from oversight.scorecard import DEFAULT_WEIGHTS, DIMENSIONS, ITEMS, score, scores_of
 from registry.masking import export_masks
 from registry.views import FLAG_FILTERS
 
@@ -160,6 +162,10 @@ ROW_RELATED = {
     "check": ("elder", "elder__village"),
     "agreement": ("elder", "elder__village"),
     "supervision": ("elder", "elder__village", "guardian"),
+    "guardian": ("village",),
+    "status_change": ("elder", "elder__village"),
+    "referral": ("case__elder", "case__village", "department"),
+    "pairing": ("elder", "elder__village", "volunteer"),
 }
 
 
@@ -213,9 +219,24 @@ def _export_rows(kind, rows, *, masked: bool):
         header = [_("村(社区)"), _("老人"), _("受托人"), _("开始日期"), _("结束日期")]
         return header, ([a.elder.village.name, a.elder.name, a.caregiver_name, a.start_date, a.end_date]
                         for a in rows)
-    header = [_("督促日期"), _("村(社区)"), _("老人"), _("赡养人"), _("方式"), _("结果")]
-    return header, ([s.supervised_on, s.elder.village.name, s.elder.name, s.guardian.name, s.get_method_display(),
-                     s.get_result_display()] for s in rows)
+    if kind == "supervision":
+        header = [_("督促日期"), _("村(社区)"), _("老人"), _("赡养人"), _("方式"), _("结果")]
+        return header, ([s.supervised_on, s.elder.village.name, s.elder.name, s.guardian.name, s.get_method_display(),
+                         s.get_result_display()] for s in rows)
+    if kind == "guardian":
+        header = [_("登记村"), _("赡养人"), _("联系电话"), _("务工地/居住地")]
+        return header, ([g.village.name, g.name, (mask_phone(g.phone) if masked else g.phone) if g.phone else "",
+                         g.whereabouts] for g in rows)
+    if kind == "status_change":
+        header = [_("变更日期"), _("登记时间"), _("村(社区)"), _("老人"), _("原状态"), _("新状态"), _("原因")]
+        return header, ([c.changed_on, _local(c.created_at), c.elder.village.name, c.elder.name,
+                         c.get_from_status_display(), c.get_to_status_display(), c.reason] for c in rows)
+    if kind == "referral":
+        header = [_("转办时间"), _("接收时间"), _("村(社区)"), _("老人"), _("部门")]
+        return header, ([_local(r.referred_at), _local(r.received_at), r.case.village.name, r.case.elder.name,
+                         r.department.name] for r in rows)
+    header = [_("村(社区)"), _("老人"), _("志愿者"), _("开始日期"), _("应联系日期")]
+    return header, ([p.elder.village.name, p.elder.name, p.volunteer.name, p.started_on, p.due_on] for p in rows)
 
 
 def _record_export(request, what, area, period, rows):
@@ -294,3 +315,79 @@ def report_export(request):
     response = xlsx_response(f"report-{area.code}-{period.kind}-{period.start:%Y%m%d}.xlsx", sheets)
     _record_export(request, "oversight.report", area, period, sum(sheet.count for sheet in sheets))
     return response
+
+
+# --- Scorecard (督导评分) ----------------------------------------------------------------------
+
+SCORECARD_ROLES = (UserRole.TOWN, UserRole.COUNTY, UserRole.VILLAGE)
+
+
+def _weights(period):
+    """The weights and targets in force at the period's start, and the version that says so."""
+    version = ScorecardVersion.objects.in_force_on(period.start)
+    return (version.weights if version else DEFAULT_WEIGHTS), version
+
+
+def _scorecard_period(request) -> Period:
+    """The chosen period; a quarter unless asked otherwise (supervision is customarily quarterly)."""
+    period = _period(request)
+    return period if "period" in request.GET else Period("quarter", period.on)
+
+
+@scoped_view(roles=SCORECARD_ROLES)
+def scorecard(request):
+    """The four dimensions per village (a town; per town for the county), worst first, each row
+    opening what pulls it down. Village staff see their own village's."""
+    user, period, area = request.user, _scorecard_period(request), _area(request)
+    child_level, unit_length = CHILD_LEVEL.get(area.level, (None, None))
+    weights, version = _weights(period)
+    overall, by_unit = score(user, period, area.code, unit_length, weights)
+    rows = []
+    if child_level:
+        for unit in Area.objects.for_user(user).filter(level=child_level, code__startswith=area.code):
+            rows.append({"area": unit, "scores": by_unit.get(unit.code) or scores_of({}, weights)})
+        rows.sort(key=lambda r: (r["scores"]["total"], r["area"].code))
+    return render(request, "oversight/scorecard.html", {
+        "area": area, "period": period, "kinds": PERIOD_KINDS, "overall": overall, "rows": rows,
+        "dimensions": DIMENSIONS, "version": version, "child_level": AreaLevel(child_level).label if child_level else "",
+        "shortfalls": _shortfalls(overall, area, period) if not child_level else None})
+
+
+def _shortfalls(scores, area, period):
+    """Items of one area grouped by dimension, each with its shortfall list's link."""
+    groups = []
+    for key, label, policy in DIMENSIONS:
+        items = []
+        for item in ITEMS:
+            if item.dimension != key:
+                continue
+            data = scores["items"][item.name]
+            items.append({"item": item, **data, "lost": round((100 - data["score"]) * data["weight"] / 100, 1),
+                          "link": _link(METRICS[item.miss], area.code, period),
+                          "miss_label": METRICS[item.miss].label})
+        groups.append({"key": key, "label": label, "policy": policy, "score": scores["dimensions"][key],
+                       "items": items})
+    return groups
+
+
+@scoped_view(roles=SCORECARD_ROLES)
+def scorecard_area(request, code):
+    """What pulls one village (or town) down: every item, its rate against the target, the points
+    lost, and the list of rows that miss it (its count is the shortfall)."""
+    user, period = request.user, _scorecard_period(request)
+    area = get_object_or_404(Area.objects.for_user(user), code=code)
+    weights, version = _weights(period)
+    overall, _units = score(user, period, area.code, None, weights)
+    return render(request, "oversight/scorecard.html", {
+        "area": area, "period": period, "kinds": PERIOD_KINDS, "overall": overall, "rows": [],
+        "dimensions": DIMENSIONS, "version": version, "shortfalls": _shortfalls(overall, area, period),
+        "single": True})
+
+
+@scoped_view(roles=DASHBOARD_ROLES)
+def scorecard_versions(request):
+    """The weights and targets, every version with the date it applies from (read-only here)."""
+    versions = list(ScorecardVersion.objects.for_user(request.user))
+    return render(request, "oversight/scorecard_versions.html", {
+        "versions": versions, "items": ITEMS, "dimensions": dict((k, v) for k, v, _p in DIMENSIONS),
+        "default": DEFAULT_WEIGHTS})
