@@ -11,6 +11,7 @@ class OversightConfig(AppConfig):
     nav_items = [
         (_("督导总览"), "oversight:dashboard", [UserRole.TOWN, UserRole.COUNTY]),
         (_("督导评分"), "oversight:scorecard", [UserRole.TOWN, UserRole.COUNTY, UserRole.VILLAGE]),
+        (_("督导通报"), "oversight:circulars", [UserRole.TOWN, UserRole.COUNTY, UserRole.VILLAGE]),
         (_("统计报表"), "oversight:report", [UserRole.TOWN, UserRole.COUNTY]),
     ]
     # Town and county staff start on the dashboard (the home view reads this; see eldercare.views.home).

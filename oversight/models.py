@@ -93,3 +93,124 @@ class ScorecardVersion(models.Model):
                     or not all(isinstance(v, int | float) for v in pair) or pair[0] < 0 or not 0 < pair[1] <= 100):
                 raise ValidationError({"weights": _("评分项“%(item)s”应写成 [权重, 目标百分比]，权重不小于 0，目标在 1–100 之间。")
                                        % {"item": name}})
+
+
+class CircularStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    ISSUED = "issued", _("已印发")
+
+
+class CircularQuerySet(ScopedQuerySet):
+    """A town's circulars: its office and the county see them all; a village sees the issued
+    circulars that name it; clinics and departments none."""
+
+    area_path = "town__code"
+
+    def jurisdiction_q(self, prefix):
+        # A village's circulars are its town's: the town code is the first 9 digits of the village's.
+        return super().jurisdiction_q(prefix) | models.Q(town__code=prefix[:9])
+
+    def restrict_role(self, queryset, user):
+        if user.role in (UserRole.TOWN, UserRole.COUNTY):
+            return queryset
+        if user.role == UserRole.VILLAGE:
+            named = CircularVillage.objects.filter(circular=models.OuterRef("pk"), village_id=user.area_id)
+            return queryset.filter(models.Exists(named), status=CircularStatus.ISSUED)
+        return queryset.none()
+
+
+class Circular(models.Model):
+    """A township's circular (通报) on one scoring period: the scores as they stood when drafted,
+    the villages below target with their shortfalls, those that improved most, and the office's
+    own text. Draft → issued (oversight.services); an issued circular never changes. `number`
+    counts the town's circulars on the same period (a re-issue is a new circular)."""
+
+    town = models.ForeignKey("eldercare.Area", verbose_name=_("乡镇"), on_delete=models.PROTECT,
+                             related_name="circulars")
+    kind = models.CharField(_("周期"), max_length=10, choices=list(PERIOD_KINDS.items()))
+    start = models.DateField(_("评分期开始"))
+    end = models.DateField(_("评分期截至"))
+    number = models.PositiveSmallIntegerField(_("第几份"), default=1)
+    title = models.CharField(_("标题"), max_length=100)
+    status = models.CharField(_("状态"), max_length=10, choices=CircularStatus.choices, default=CircularStatus.DRAFT,
+                              editable=False)
+    scores = models.JSONField(_("评分"), default=dict, editable=False)
+    text = models.TextField(_("工作要求"), blank=True)
+    created_by = models.ForeignKey("eldercare.User", verbose_name=_("起草人"), on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("起草时间"), auto_now_add=True)
+    issued_by = models.ForeignKey("eldercare.User", verbose_name=_("印发人"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+", editable=False)
+    issued_at = models.DateTimeField(_("印发时间"), null=True, blank=True, editable=False)
+
+    objects = CircularQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("督导通报")
+        verbose_name_plural = _("督导通报")
+        ordering = ["-start", "-number"]
+        constraints = [
+            # one numbering per town and period (services.draft_circular takes the next number)
+            models.UniqueConstraint(fields=["town", "kind", "start", "number"], name="circular_unique_number",
+                                    violation_error_message=_("该期通报编号重复。")),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == CircularStatus.ISSUED
+
+
+class CircularVillage(models.Model):
+    """A village a circular names: below target (with its shortfalls) or among the most improved."""
+
+    circular = models.ForeignKey(Circular, verbose_name=_("通报"), on_delete=models.CASCADE, related_name="named")
+    village = models.ForeignKey("eldercare.Area", verbose_name=_("村(社区)"), on_delete=models.PROTECT,
+                                related_name="+")
+    below_target = models.BooleanField(_("未达标"), default=False)
+    improved = models.BooleanField(_("进步明显"), default=False)
+
+    class Meta:
+        verbose_name = _("通报点名")
+        verbose_name_plural = _("通报点名")
+        constraints = [models.UniqueConstraint(fields=["circular", "village"], name="circularvillage_unique")]
+
+    def __str__(self):
+        return f"{self.circular} · {self.village}"
+
+
+class RectificationQuerySet(ScopedQuerySet):
+    area_path = "village__code"
+
+    def restrict_role(self, queryset, user):
+        if user.role in (UserRole.TOWN, UserRole.COUNTY, UserRole.VILLAGE):
+            return queryset
+        return queryset.none()
+
+
+class Rectification(models.Model):
+    """A village's answer to a circular's shortfall (整改情况), which the town office accepts."""
+
+    circular = models.ForeignKey(Circular, verbose_name=_("通报"), on_delete=models.PROTECT,
+                                 related_name="rectifications")
+    village = models.ForeignKey("eldercare.Area", verbose_name=_("村(社区)"), on_delete=models.PROTECT,
+                                related_name="+")
+    note = models.TextField(_("整改情况"))
+    submitted_by = models.ForeignKey("eldercare.User", verbose_name=_("报送人"), on_delete=models.PROTECT,
+                                     related_name="+")
+    submitted_at = models.DateTimeField(_("报送时间"), auto_now_add=True)
+    accepted_by = models.ForeignKey("eldercare.User", verbose_name=_("确认人"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    accepted_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+
+    objects = RectificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("整改情况")
+        verbose_name_plural = _("整改情况")
+        ordering = ["submitted_at", "id"]
+
+    def __str__(self):
+        return f"{self.village} · {self.circular}"

@@ -5,9 +5,10 @@ the same metric's rows for the same area and period, so the list shows exactly t
 """
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,9 +20,10 @@ from eldercare.choices import AccessEventKind, AreaLevel, UserRole
 from eldercare.idnumbers import mask_id_number, mask_phone
 from eldercare.models import Area
 from eldercare.spreadsheets import Sheet, xlsx_response
-from oversight import charts
+from oversight import charts, services
+from oversight.documents import DOCX_CONTENT_TYPE, circular_document
 from oversight.metrics import METRICS, METRICS_LIST, WITHIN, compute, monthly, rows_of, share
-from oversight.models import ScorecardVersion
+from oversight.models import Circular, Rectification, ScorecardVersion
 from oversight.periods import PERIOD_KINDS, Period, PeriodError, period_from
 from oversight.reports import report_for
 from oversight.scorecard import DEFAULT_WEIGHTS, DIMENSIONS, ITEMS, score, scores_of
@@ -391,3 +393,92 @@ def scorecard_versions(request):
     return render(request, "oversight/scorecard_versions.html", {
         "versions": versions, "items": ITEMS, "dimensions": dict((k, v) for k, v, _p in DIMENSIONS),
         "default": DEFAULT_WEIGHTS})
+
+
+# --- Circulars (通报) -------------------------------------------------------------------------
+
+CIRCULAR_ROLES = (UserRole.TOWN, UserRole.COUNTY, UserRole.VILLAGE)
+
+
+@scoped_view(roles=CIRCULAR_ROLES)
+def circulars(request):
+    """The circulars within reach (a village: the issued ones naming it); town staff draft one
+    for a period from the scores as they stand."""
+    user = request.user
+    period = _scorecard_period(request)
+    if request.method == "POST":
+        if user.role != UserRole.TOWN or user.area is None:
+            raise Http404
+        period = _period_from_post(request)
+        circular = services.draft_circular(user.area, period, acting_user=user)
+        messages.success(request, _("已生成通报草稿，请填写工作要求后印发。"))
+        return redirect("oversight:circular", circular.pk)
+    rows = Circular.objects.for_user(user).select_related("town")
+    return render(request, "oversight/circulars.html", {"circulars": rows, "period": period, "kinds": PERIOD_KINDS,
+                                                         "can_draft": user.role == UserRole.TOWN})
+
+
+def _period_from_post(request) -> Period:
+    try:
+        period = period_from(request.POST)
+    except PeriodError as error:
+        messages.error(request, str(error))
+        period = period_from({})
+    return Period(period.kind, min(period.end, timezone.localdate()))
+
+
+def _circular_context(request, circular, form=None):
+    user = request.user
+    content = circular.scores
+    names = {v["code"]: v for v in content.get("villages", [])}
+    rectifications = list(Rectification.objects.for_user(user).filter(circular=circular).select_related(
+        "village", "submitted_by", "accepted_by"))
+    mine = user.role == UserRole.VILLAGE and circular.named.filter(village_id=user.area_id, below_target=True).exists()
+    return {"circular": circular, "content": content, "dimensions": DIMENSIONS,
+            "below": [names[c] for c in content.get("below", []) if c in names],
+            "improved": [names[c] for c in content.get("improved", []) if c in names],
+            "rectifications": rectifications, "can_edit": user.role == UserRole.TOWN and not circular.is_issued,
+            "can_accept": user.role == UserRole.TOWN, "can_rectify": mine and circular.is_issued,
+            "form": form}
+
+
+@scoped_view(roles=CIRCULAR_ROLES)
+def circular(request, pk):
+    """One circular: printable on A4; town staff edit the text and issue it; a village named below
+    target answers with its rectification; town staff accept it."""
+    user = request.user
+    item = get_object_or_404(Circular.objects.for_user(user).select_related("town", "created_by", "issued_by"), pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "text" and user.role == UserRole.TOWN:
+                services.update_circular_text(item, text=request.POST.get("text", ""), acting_user=user)
+                messages.success(request, _("工作要求已保存。"))
+            elif action == "issue" and user.role == UserRole.TOWN:
+                services.issue_circular(item, acting_user=user)
+                messages.success(request, _("通报已印发，被点名的村可以看到。"))
+            elif action == "rectify" and user.role == UserRole.VILLAGE:
+                services.submit_rectification(item, note=request.POST.get("note", ""), acting_user=user)
+                messages.success(request, _("整改情况已报送乡镇。"))
+            elif action == "accept" and user.role == UserRole.TOWN:
+                rectification = get_object_or_404(Rectification.objects.for_user(user), pk=request.POST.get("id"),
+                                                   circular=item)
+                services.accept_rectification(rectification, acting_user=user)
+                messages.success(request, _("已确认整改情况。"))
+            else:
+                raise Http404
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect("oversight:circular", item.pk)
+    return render(request, "oversight/circular.html", _circular_context(request, item))
+
+
+@scoped_view(roles=CIRCULAR_ROLES)
+def circular_docx(request, pk):
+    """The circular as a Word document (python-docx), the same content as the printed page."""
+    item = get_object_or_404(Circular.objects.for_user(request.user).select_related("town"), pk=pk)
+    response = HttpResponse(circular_document(item), content_type=DOCX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="circular-{item.town_id}-{item.start:%Y%m%d}-{item.number}.docx"'
+    record_access(user=request.user, kind=AccessEventKind.EXPORT, area_code=item.town_id, obj=item,
+                  detail={"what": "oversight.circular", "status": item.status})
+    return response
