@@ -118,3 +118,22 @@ def test_village_staff_see_their_figures_on_the_home_page(world, login):
         pytest.skip("the home page does not read home_panels yet")
     assert page.index("今日待访") < page.index("本村情况")
     assert f"{reverse('oversight:rows', args=['overdue'])}?area={world.village.code}" in page
+
+
+@pytest.mark.parametrize("per_village", [1, 3])
+def test_report_and_scorecard_query_counts_do_not_grow_with_rows(world, login, django_assert_num_queries,
+                                                                 per_village):
+    populate(world, per_village=per_village)
+    client = login(world.users["county"])
+    for url, queries in [(reverse("oversight:report"), REPORT_QUERIES), (reverse("oversight:scorecard"),
+                                                                       SCORECARD_QUERIES)]:
+        client.get(url)
+        with django_assert_num_queries(queries):
+            assert client.get(url).status_code == 200
+
+
+# Session, user, area, the county's nav badge and the session save, plus for the report one grouped
+# query per table section and metric source and the towns; for the scorecard one grouped query per
+# metric source its items read, the weights version and the towns.
+REPORT_QUERIES = 27
+SCORECARD_QUERIES = 26
