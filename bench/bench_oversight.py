@@ -1,4 +1,4 @@
-"""Oversight at county scale: the town and county dashboards, a drill-down list and the reports.
+"""Oversight at county scale: the dashboards, a drill-down list, the reports and the scorecard.
 
 Whole requests through the Django test client (best of 5) with their query counts (pinned at
 small scale in tests/oversight/test_pages.py), and the slowest queries of each page. Run with
@@ -50,6 +50,8 @@ def main():
         ("drill-down: county overdue", county, "/oversight/rows/overdue/"),
         ("county report, this year (live)", county, "/oversight/report/?period=year"),
         ("town report, this month (live)", town, "/oversight/report/"),
+        ("county scorecard, this quarter", county, "/oversight/scorecard/"),
+        ("town scorecard, this quarter", town, "/oversight/scorecard/"),
     ]
     for label, user, url in pages:
         client = Client()

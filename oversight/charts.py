@@ -13,7 +13,6 @@ from django.utils.safestring import mark_safe
 
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
 BAR_COLOUR = "#b3261e"
-LINE_COLOURS = ["#0b57d0", "#b3261e", "#1b7f3b"]
 
 # leather keeps its look in module attributes; these are this project's (Chinese labels need a
 # CJK font and about 14 px per character for leather's label-space estimate).
@@ -57,14 +56,3 @@ def columns(title: str, items: list[tuple[str, float]]) -> str:
     chart.add_columns([(label, value or 0) for label, value in items], fill_color=BAR_COLOUR)
     return _svg(chart, title, 640, 260)
 
-
-def lines(title: str, labels: list[str], series: list[tuple[str, list[float]]]) -> str:
-    """One line per (name, values) over the same labels — e.g. cases reported and closed a month."""
-    chart = leather.Chart()
-    positions = list(range(len(labels)))
-    chart.add_x_scale(0, max(len(labels) - 1, 1))
-    chart.add_x_axis(ticks=positions, tick_formatter=lambda value, index, count: labels[int(value)])
-    for n, (name, values) in enumerate(series):
-        chart.add_line(list(zip(positions, [v or 0 for v in values], strict=True)), name=name,
-                       stroke_color=LINE_COLOURS[n % len(LINE_COLOURS)], width=2)
-    return _svg(chart, title, 640, 260)
