@@ -30,7 +30,8 @@ from oversight.scorecard import DEFAULT_WEIGHTS, DIMENSIONS, ITEMS, score, score
 from registry.masking import export_masks
 from registry.views import FLAG_FILTERS
 
-DASHBOARD_ROLES = (UserRole.TOWN, UserRole.COUNTY)
+DASHBOARD_ROLES = (UserRole.TOWN, UserRole.COUNTY)  # reports, exports of the tables, weights
+VIEW_ROLES = (UserRole.TOWN, UserRole.COUNTY, UserRole.VILLAGE)  # the dashboard: a village sees its own
 LIST_ROLES = (UserRole.TOWN, UserRole.COUNTY, UserRole.VILLAGE)
 PAGE_SIZE = 50
 CHILD_LEVEL = {AreaLevel.COUNTY: (AreaLevel.TOWN, 9), AreaLevel.TOWN: (AreaLevel.VILLAGE, 12)}
@@ -100,10 +101,10 @@ def _sort_value(cell):
     return cell["rate"] if cell["metric"].denominator else cell["count"]
 
 
-@scoped_view(roles=DASHBOARD_ROLES)
+@scoped_view(roles=VIEW_ROLES)
 def dashboard(request):
-    """The landing page of town and county staff: tiles, the per-village (per-town) table and the
-    12-month trends for one area and period. A fixed number of queries: one per metric source,
+    """The landing page of town and county staff (and 本村情况 of village staff): tiles, the
+    per-village (per-town) table and the 12-month trends for one area and period. A fixed number of queries: one per metric source,
     one per trend, plus the areas."""
     user, period, area = request.user, _period(request), _area(request)
     child_level, unit_length = CHILD_LEVEL.get(area.level, (None, None))

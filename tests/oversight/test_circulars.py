@@ -13,7 +13,6 @@ from oversight import services
 from oversight.models import Circular, CircularStatus, Rectification
 from oversight.periods import QUARTER, Period
 from tests.factories import make_elder
-from tests.matrix import PageMatrix
 from tests.oversight.data import populate
 
 pytestmark = pytest.mark.django_db
@@ -107,32 +106,3 @@ def test_docx_export_has_the_title_and_shortfalls_and_is_recorded(world, login):
     text = "\n".join(p.text for p in Document(BytesIO(response.content)).paragraphs)
     assert circular.title in text and "请各村于下月10日前报送整改情况。" in text and "锦屏镇人民政府" in text
     assert AccessEvent.objects.get(kind="export").detail["what"] == "oversight.circular"
-
-
-class TestCircularPage(PageMatrix):
-    in_scope = ["town", "county"]
-    out_of_scope = ["other_town", "village2", "clinic", "police"]
-
-    def make(self, world):
-        return _draft(world, text="特此通报。")
-
-    def url(self, obj):
-        return reverse("oversight:circular", args=[obj.pk])
-
-    def marker(self, obj):
-        return obj.title
-
-
-class TestCircularList(PageMatrix):
-    kind = "list"
-    in_scope = ["town", "county"]
-    out_of_scope = ["other_town", "village", "other_village", "clinic", "police"]
-
-    def make(self, world):
-        return _draft(world)
-
-    def url(self, obj):
-        return reverse("oversight:circulars")
-
-    def marker(self, obj):
-        return obj.title

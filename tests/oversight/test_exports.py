@@ -9,7 +9,6 @@ from openpyxl import load_workbook
 from eldercare.models import AccessEvent
 from relief.choices import ReliefCaseStatus, ReliefCaseType
 from tests.factories import make_elder
-from tests.matrix import PageMatrix, workbook_as_text
 from tests.oversight.data import populate
 from tests.relief.factories import make_case
 from tests.services.factories import make_item, make_pairing, make_record, make_volunteer
@@ -96,96 +95,3 @@ def test_pairings_and_hours_exports(world, login):
     assert rows[0][1:] == ("刘志愿", "李家湾村", "1", "1.5")
     _, rows = _sheet(login(world.users["village2"]).get(reverse("services:pairings_export")))
     assert rows == []
-
-
-class _ExportMatrix(PageMatrix):
-    kind = "list"
-
-    def request(self, client, url):
-        return workbook_as_text(client.get(url))
-
-
-class TestDrillDownExport(_ExportMatrix):
-    in_scope = ["village", "town", "county"]
-    out_of_scope = ["village2", "other_town", "other_village", "clinic", "police"]
-
-    def make(self, world):
-        return make_elder(world.village, name="钟秀兰", age=85, dibao=True)
-
-    def url(self, obj):
-        return f"{reverse('oversight:rows_export', args=['key_target'])}?area={obj.village_id}"
-
-    def marker(self, obj):
-        return obj.name
-
-
-class TestTableExport(_ExportMatrix):
-    in_scope = ["town", "county"]
-    out_of_scope = ["other_town", "village", "clinic", "police"]
-
-    def make(self, world):
-        return world.village
-
-    def url(self, obj):
-        return f"{reverse('oversight:table_export')}?area={obj.parent_id}"
-
-    def marker(self, obj):
-        return obj.name
-
-
-class TestCaseExport(_ExportMatrix):
-    in_scope = ["village", "town", "county"]
-    out_of_scope = ["village2", "other_town", "other_village", "clinic", "police"]
-
-    def make(self, world):
-        return make_case(world, elder=make_elder(world.village, name="樊桂英"))
-
-    def url(self, obj):
-        return f"{reverse('relief:case_export')}?status=all"
-
-    def marker(self, obj):
-        return "樊桂英"
-
-
-class TestReferralExport(_ExportMatrix):
-    in_scope = ["police"]
-    out_of_scope = ["justice", "village", "town", "clinic", "other_town"]
-
-    def make(self, world):
-        return make_case(world, status=ReliefCaseStatus.REFERRED, elder=make_elder(world.village, name="樊桂英"))
-
-    def url(self, obj):
-        return reverse("relief:referral_export")
-
-    def marker(self, obj):
-        return "樊桂英"
-
-
-class TestPairingsExport(_ExportMatrix):
-    in_scope = ["village", "town", "county"]
-    out_of_scope = ["village2", "other_town", "clinic", "police"]
-
-    def make(self, world):
-        return make_pairing(make_volunteer(world.village), make_elder(world.village, name="蒋桂芝"))
-
-    def url(self, obj):
-        return reverse("services:pairings_export")
-
-    def marker(self, obj):
-        return "蒋桂芝"
-
-
-class TestHoursExport(_ExportMatrix):
-    in_scope = ["village", "town", "county"]
-    out_of_scope = ["village2", "other_town", "clinic", "police"]
-
-    def make(self, world):
-        volunteer = make_volunteer(world.village, name="时间银行甲")
-        make_record(make_elder(world.village), make_item(world.town), world.users["village"], volunteer=volunteer)
-        return volunteer
-
-    def url(self, obj):
-        return reverse("services:hours_export")
-
-    def marker(self, obj):
-        return obj.name

@@ -18,7 +18,6 @@ from oversight.reports import build_report
 from registry import services as registry_services
 from registry.models import Elder
 from tests.factories import make_elder
-from tests.matrix import PageMatrix
 from tests.visits.factories import make_visit
 
 pytestmark = pytest.mark.django_db
@@ -115,19 +114,3 @@ def test_snapshots_are_scoped_to_the_area(world):
     assert set(ReportSnapshot.objects.for_user(world.users["town"]).values_list("area_code", flat=True)) == {
         world.town.code}
     assert not ReportSnapshot.objects.for_user(world.users["village"]).exists()
-
-
-class TestReportPage(PageMatrix):
-    in_scope = ["town", "county"]
-    out_of_scope = ["other_town", "village", "clinic", "police"]
-
-    def make(self, world):
-        return make_elder(world.village, name="唐玉珍", age=88)
-
-    def url(self, obj):
-        return f"{reverse('oversight:report')}?area={obj.village.parent_id}"
-
-    def marker(self, obj):
-        return "李家湾村"
-
-

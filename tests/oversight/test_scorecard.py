@@ -13,7 +13,6 @@ from oversight.models import ScorecardVersion
 from oversight.periods import MONTH, QUARTER, Period
 from oversight.scorecard import DEFAULT_WEIGHTS, ITEMS, SCORECARD_METRICS, item_score, metrics_needed, score, scores_of
 from tests.factories import make_elder, make_guardian
-from tests.matrix import PageMatrix
 from tests.oversight.data import populate
 
 pytestmark = pytest.mark.django_db
@@ -122,46 +121,3 @@ def test_village_sees_its_own_scores_only(world, login):
 
 def test_scorecard_metrics_are_drill_downs():
     assert all(m.name in METRICS for m in SCORECARD_METRICS)
-
-
-class TestTownScorecard(PageMatrix):
-    in_scope = ["town", "county"]
-    out_of_scope = ["other_town", "village", "clinic", "police"]
-
-    def make(self, world):
-        return world.town
-
-    def url(self, obj):
-        return f"{reverse('oversight:scorecard')}?area={obj.code}"
-
-    def marker(self, obj):
-        return "青龙村"
-
-
-class TestVillageScorecard(PageMatrix):
-    in_scope = ["village", "town", "county"]
-    out_of_scope = ["village2", "other_town", "other_village", "clinic", "police"]
-
-    def make(self, world):
-        return world.village
-
-    def url(self, obj):
-        return reverse("oversight:scorecard_area", args=[obj.code])
-
-    def marker(self, obj):
-        return "李家湾村 · 督导评分"
-
-
-class TestVersions(PageMatrix):
-    kind = "list"
-    in_scope = ["town", "county"]
-    out_of_scope = ["village", "clinic", "police"]
-
-    def make(self, world):
-        return ScorecardVersion.objects.create(valid_from=date(2027, 1, 1), name="二〇二七年版", weights=DEFAULT_WEIGHTS)
-
-    def url(self, obj):
-        return reverse("oversight:scorecard_versions")
-
-    def marker(self, obj):
-        return obj.name
