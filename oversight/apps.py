@@ -3,15 +3,23 @@ from django.utils.translation import gettext_lazy as _
 
 from eldercare.choices import UserRole
 
+T, C, V = UserRole.TOWN, UserRole.COUNTY, UserRole.VILLAGE
+
 
 class OversightConfig(AppConfig):
     name = "oversight"
     verbose_name = _("督促检查")
-    # (label, url name, roles) entries for the menu; see eldercare.context_processors.
-    nav_items = []
-    # Town and county staff start on the dashboard; until it exists, on the relief queue (the
-    # county reads the town's cases, it has no 待办 of its own). Declared here, not in relief,
-    # because the first app naming a role wins and the dashboard replaces these.
-    landing_pages = {UserRole.TOWN: "relief:inbox", UserRole.COUNTY: "relief:case_list"}
+    # (label, url name, roles, badge, rank) entries for the menu; see eldercare.context_processors.
+    # Town and county start on the dashboard (rank 5: first); the village's own figures come after
+    # its day's work (今日待访, 救助待办).
+    nav_items = [
+        (_("督导总览"), "oversight:dashboard", [T, C], None, 5),
+        (_("本村情况"), "oversight:dashboard", [V], None, 30),
+        (_("督导评分"), "oversight:scorecard", [T, C, V], None, {T: 45, C: 30, V: 70}),
+        (_("督导通报"), "oversight:circulars", [T, C, V], None, {T: 46, C: 31, V: 71}),
+        (_("统计报表"), "oversight:report", [T, C], None, {T: 47, C: 32}),
+    ]
+    # Town and county staff land on the dashboard (eldercare.views.home reads this).
+    landing_pages = {T: "oversight:dashboard", C: "oversight:dashboard"}
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.
     role_permissions = {}

@@ -7,23 +7,19 @@ Town and county staff get full ID numbers and phones; village staff get them mas
 (registry.masking). Each export is recorded with its filters and row count.
 """
 
-from io import BytesIO
-
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.utils import timezone
-from openpyxl import Workbook
 
 from eldercare.audit import record_access
 from eldercare.replica import replica_reads
-from eldercare.spreadsheets import safe_cell_text
+from eldercare.spreadsheets import Sheet, xlsx_response
 from registry.census.columns import CENSUS_COLUMNS
 from registry.census.template import format_row
 from registry.masking import EXPORT_ROLES, export_masks, has_role, mask_id_number, mask_phone
 from registry.models import CareAgreement, ElderGuardian
 
 SHEET_TITLE = "台账"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def ledger_queryset(queryset, today=None):
@@ -77,17 +73,11 @@ def ledger_values(elder, *, masked: bool) -> dict:
     }
 
 
-def write_ledger(queryset, *, masked: bool, stream) -> int:
-    """Write the ledger workbook to `stream`; return the number of elder rows."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_TITLE)
-    sheet.append([safe_cell_text(column.title) for column in CENSUS_COLUMNS])
-    rows = 0
-    for elder in ledger_queryset(queryset).iterator(chunk_size=2000):
-        sheet.append(format_row(ledger_values(elder, masked=masked)))
-        rows += 1
-    workbook.save(stream)
-    return rows
+def ledger_sheet(queryset, *, masked: bool) -> Sheet:
+    """The ledger as one sheet for `eldercare.spreadsheets.xlsx_response`, read in chunks."""
+    rows = (format_row(ledger_values(elder, masked=masked)) for elder in ledger_queryset(queryset).iterator(
+        chunk_size=2000))
+    return Sheet(SHEET_TITLE, [column.title for column in CENSUS_COLUMNS], rows)
 
 
 def export_response(model_admin, request):
@@ -96,14 +86,12 @@ def export_response(model_admin, request):
     if not has_role(user, EXPORT_ROLES) or not model_admin.has_view_permission(request):
         raise Http404
     masked = export_masks(user)
-    stream = BytesIO()
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     with replica_reads():  # a county's whole register: the replica's load, not the primary's
         queryset = model_admin.get_changelist_instance(request).get_queryset(request)
-        rows = write_ledger(queryset, masked=masked, stream=stream)
+        sheet = ledger_sheet(queryset, masked=masked)
+        response = xlsx_response(f"ledger-{stamp}.xlsx", [sheet])
     filters = {key: value for key, value in request.GET.items()}
     record_access(user=user, kind="export", area_code=user.jurisdiction or "",
-                  detail={"what": "registry.elder.ledger", "filters": filters, "rows": rows, "masked": masked})
-    response = HttpResponse(stream.getvalue(), content_type=XLSX)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="ledger-{stamp}.xlsx"'
+                  detail={"what": "registry.elder.ledger", "filters": filters, "rows": sheet.count, "masked": masked})
     return response

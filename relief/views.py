@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from eldercare.access import scoped_view
-from eldercare.choices import UserRole
+from eldercare.audit import record_access
+from eldercare.choices import AccessEventKind, UserRole
 from eldercare.models import Department
+from eldercare.spreadsheets import Sheet, xlsx_response
 from registry.choices import SupervisionResult
 from registry.models import Elder, Supervision, age_on
 from relief import services
@@ -81,9 +83,8 @@ STATUS_TABS = [("open", gettext_lazy("未办结")), ("overdue", gettext_lazy("�
                ("all", gettext_lazy("全部"))]
 
 
-@scoped_view(roles=(V, T, C))
-def case_list(request):
-    """The case queue: the town's (or county's) cases, or the village's own; overdue in red."""
+def _case_queue(request):
+    """The queue's tab (`?status=`) and its cases, in queue order — the page and its export."""
     tab = request.GET.get("status", "open")
     cases = ReliefCase.objects.for_user(request.user).with_clocks()
     if tab == "open":
@@ -92,19 +93,65 @@ def case_list(request):
         cases = cases.filter(is_overdue=True)
     elif tab in ReliefCaseStatus.values:
         cases = cases.filter(status=tab)
-    cases = cases.select_related("elder", "village").in_queue_order()
+    return tab, cases.select_related("elder", "village").in_queue_order()
+
+
+@scoped_view(roles=(V, T, C))
+def case_list(request):
+    """The case queue: the town's (or county's) cases, or the village's own; overdue in red."""
+    tab, cases = _case_queue(request)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "relief/case_list.html", {
         "cases": page, "page": page, "tabs": STATUS_TABS, "tab": tab, "title": _("救助个案")})
 
 
+@scoped_view(roles=(V, T, C))
+def case_export(request):
+    """The queue's current tab as .xlsx; a narrative only where the user may read it (sensitive
+    types: town staff and the departments); recorded as an export."""
+    tab, cases = _case_queue(request)
+    user = request.user
+    header = [_("上报时间"), _("村(社区)"), _("老人"), _("情况类型"), _("紧急程度"), _("状态"), _("当前时限"), _("已超时"),
+              _("情况说明"), _("办理结果")]
+    rows = ([timezone.localtime(c.reported_at), c.village.name, c.elder.name, c.get_case_type_display(),
+             c.get_urgency_display(), c.get_status_display(), c.next_due and timezone.localtime(c.next_due),
+             c.is_overdue, c.narrative if c.narrative_visible_to(user) else _("（仅乡镇和承办部门可见）"), c.outcome]
+            for c in cases.iterator(chunk_size=2000))
+    sheet = Sheet(_("救助个案"), header, rows)
+    response = xlsx_response(f"relief-cases-{tab}-{timezone.localdate():%Y%m%d}.xlsx", [sheet])
+    record_access(user=user, kind=AccessEventKind.EXPORT, area_code=user.jurisdiction or "",
+                  detail={"what": "relief.cases", "filters": {"status": tab}, "rows": sheet.count})
+    return response
+
+
+def _referral_queue(user):
+    return (Referral.objects.for_user(user).with_clocks()
+            .select_related("case__elder", "case__village", "department").in_queue_order())
+
+
 @scoped_view(roles=(D,))
 def referral_list(request):
     """The department queue: cases referred to this department, open first, overdue in red."""
-    rows = (Referral.objects.for_user(request.user).with_clocks()
-            .select_related("case__elder", "case__village", "department").in_queue_order())
+    rows = _referral_queue(request.user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "relief/referral_list.html", {"referrals": page, "page": page, "title": _("转办个案")})
+
+
+@scoped_view(roles=(D,))
+def referral_export(request):
+    """The department's referrals as .xlsx (the department may read its cases' narratives)."""
+    user = request.user
+    header = [_("转办时间"), _("村(社区)"), _("老人"), _("情况类型"), _("本部门进度"), _("接收时限"), _("已超时"),
+              _("情况说明"), _("部门办理结果")]
+    rows = ([timezone.localtime(r.referred_at), r.case.village.name, r.case.elder.name, r.case.get_case_type_display(),
+             r.get_state_display(), timezone.localtime(r.receipt_due), r.is_overdue,
+             r.case.narrative if r.case.narrative_visible_to(user) else "", r.result]
+            for r in _referral_queue(user).iterator(chunk_size=2000))
+    sheet = Sheet(_("转办个案"), header, rows)
+    response = xlsx_response(f"referrals-{timezone.localdate():%Y%m%d}.xlsx", [sheet])
+    record_access(user=user, kind=AccessEventKind.EXPORT, area_code=user.jurisdiction or "",
+                  detail={"what": "relief.referrals", "rows": sheet.count})
+    return response
 
 
 # --- Report ---------------------------------------------------------------------------------

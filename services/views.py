@@ -4,15 +4,16 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from eldercare.access import scoped_view
 from eldercare.audit import record_access
-from eldercare.choices import UserRole
+from eldercare.choices import AccessEventKind, UserRole
+from eldercare.idnumbers import mask_phone
 from eldercare.models import Area
+from eldercare.spreadsheets import Sheet, xlsx_response
 from registry.models import Elder, ElderGuardian
 from registry.views import search_elders
 from services.forms import GroupServiceForm, HealthCheckForm
@@ -26,7 +27,6 @@ from services.models import (
     with_health_status,
 )
 from services.services import record_group_service, record_health_check
-from services.spreadsheets import workbook_bytes
 
 CATALOGUE_ROLES = (UserRole.TOWN, UserRole.VILLAGE, UserRole.COUNTY)
 PAIRING_ROLES = (UserRole.TOWN, UserRole.VILLAGE, UserRole.COUNTY)
@@ -55,14 +55,48 @@ def catalogue_print(request, village_code):
                                                              "today": timezone.localdate()})
 
 
+def _current_pairings(user):
+    return (Pairing.objects.for_user(user).current().with_due()
+            .select_related("volunteer", "elder", "elder__village").order_by("-is_overdue", "due_on", "id"))
+
+
 @scoped_view(roles=PAIRING_ROLES)
 def pairings(request):
     """Current pairings, overdue first (overdue as defined by PairingQuerySet.with_due)."""
-    rows = (Pairing.objects.for_user(request.user).current().with_due()
-            .select_related("volunteer", "elder", "elder__village").order_by("-is_overdue", "due_on", "id"))
+    rows = _current_pairings(request.user)
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     overdue = Pairing.objects.for_user(request.user).overdue().count()
     return render(request, "services/pairings.html", {"page": page, "overdue": overdue})
+
+
+def _export(request, what, filename, sheet):
+    """Stream one sheet and record the export (rows counted while writing)."""
+    response = xlsx_response(filename, [sheet])
+    record_access(user=request.user, kind=AccessEventKind.EXPORT, area_code=request.user.jurisdiction or "",
+                  detail={"what": what, "rows": sheet.count})
+    return response
+
+
+@scoped_view(roles=PAIRING_ROLES)
+def pairings_export(request):
+    """The current pairings as .xlsx, as listed; volunteers' phones masked as on every list."""
+    header = [_("村(社区)"), _("老人"), _("志愿者"), _("志愿者电话"), _("开始日期"), _("约定间隔(天)"), _("最近联系"),
+              _("应联系日期"), _("已逾期")]
+    rows = ([p.elder.village.name, p.elder.name, p.volunteer.name, mask_phone(p.volunteer.phone) if p.volunteer.phone
+             else "", p.started_on, p.frequency_days, p.last_contact_on, p.due_on, p.is_overdue]
+            for p in _current_pairings(request.user).iterator(chunk_size=2000))
+    return _export(request, "services.pairings", f"pairings-{timezone.localdate():%Y%m%d}.xlsx",
+                   Sheet(_("结对帮扶"), header, rows))
+
+
+@scoped_view(roles=PAIRING_ROLES)
+def hours_export(request):
+    """The volunteer hours ledger (per volunteer per month) as .xlsx."""
+    header = [_("月份"), _("志愿者"), _("村(社区)"), _("服务次数"), _("服务时长(小时)")]
+    rows = ([f"{row['month']:%Y-%m}", row["volunteer__name"], row["volunteer__village__name"], row["records"],
+             round(row["minutes"] / 60, 1)] for row in ServiceRecord.objects.for_user(request.user).hours_ledger())
+    return _export(request, "services.hours", f"volunteer-hours-{timezone.localdate():%Y%m%d}.xlsx",
+                   Sheet(_("志愿服务时长"), header, rows))
 
 
 @scoped_view(roles=PAIRING_ROLES)
@@ -167,13 +201,13 @@ def health_check_export(request):
     header = [_("村"), _("姓名"), _("体检日期"), _("体检机构"), _("收缩压"), _("舒张压"), _("空腹血糖"), _("身高"), _("体重"),
               "BMI", _("体检结论"), _("需要随访")]
     rows = ([c.elder.village.name, c.elder.name, c.checked_on, c.clinic_name, c.systolic, c.diastolic, c.glucose,
-             c.height_cm, c.weight_kg, c.bmi, c.summary, _("是") if c.follow_up_needed else _("否")] for c in checks)
-    content = workbook_bytes(_("健康体检"), header, rows)
+             c.height_cm, c.weight_kg, c.bmi, c.summary, _("是") if c.follow_up_needed else _("否")]
+            for c in checks.iterator(chunk_size=2000))
+    sheet = Sheet(_("健康体检"), header, rows)
+    response = xlsx_response(f"health-checks-{today.year}.xlsx", [sheet])
     area = request.user.area.code if request.user.area else ""
     record_access(user=request.user, kind="export", area_code=area,
-                  detail={"what": "health_checks", "year": today.year})
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="health-checks-{today.year}.xlsx"'
+                  detail={"what": "health_checks", "year": today.year, "rows": sheet.count})
     return response
 
 

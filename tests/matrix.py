@@ -175,3 +175,18 @@ def role_pages(role, world):
     pages = [(label, url) for url, label in urls.items()  # downloads (workbooks, scans) are no pages
              if "text/html" in client.get(url).get("Content-Type", "")]
     return sorted(pages)
+
+
+def workbook_as_text(response):
+    """An .xlsx download turned into a plain response holding its cells' text, so the matrix can
+    look for a marker in an export (other responses are returned as they are)."""
+    from io import BytesIO
+
+    from django.http import HttpResponse
+    from openpyxl import load_workbook
+
+    if response.status_code != 200 or not response["Content-Type"].startswith("application/vnd.openxml"):
+        return response
+    workbook = load_workbook(BytesIO(response.getvalue()))
+    text = " ".join(str(c.value) for sheet in workbook for row in sheet.iter_rows() for c in row)
+    return HttpResponse(text)

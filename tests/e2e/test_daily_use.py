@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 ROLES = ["village", "town", "county", "clinic", "police"]
 FIRST_SCREEN = {"village": "/visits/today/", "clinic": "/services/health/", "police": "/relief/referrals/",
-                "town": "/relief/inbox/", "county": "/relief/cases/"}
+                "town": "/oversight/", "county": "/oversight/"}
 # At least this many pages per role are checked (the menu plus the matrix's pages in scope).
 MIN_PAGES = {"village": 20, "town": 20, "county": 12, "clinic": 5, "police": 3}
 MIN_TARGET = 44

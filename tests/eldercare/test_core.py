@@ -241,7 +241,7 @@ def test_health_is_public(client, db):
 def test_home_needs_login_and_sends_each_role_to_its_work(world, client):
     assert client.get(reverse("home"))["Location"].startswith(reverse("login"))
     landing = {"village": "visits:today", "clinic": "services:clinic_worklist", "police": "relief:referral_list",
-               "town": "relief:inbox", "county": "relief:case_list"}
+               "town": "oversight:dashboard", "county": "oversight:dashboard"}
     for user, url_name in landing.items():
         client.force_login(world.users[user])
         assert client.get(reverse("home"))["Location"] == reverse(url_name), user
@@ -255,8 +255,8 @@ def menu(client, url):
 
 def test_each_menu_starts_with_the_roles_daily_work_and_only_town_and_county_have_the_admin(world, client):
     first = {"village": ["今日待访", "救助待办", "老人名册"], "clinic": ["健康管理", "老人名册"],
-             "police": ["转办个案", "救助待办"], "town": ["救助待办", "巡访总览", "老人名册"],
-             "county": ["救助个案", "巡访总览", "老人名册"]}
+             "police": ["转办个案", "救助待办"], "town": ["督导总览", "救助待办", "巡访总览", "老人名册"],
+             "county": ["督导总览", "救助个案", "巡访总览", "老人名册"]}
     for user, expected in first.items():
         client.force_login(world.users[user])
         items = menu(client, reverse("registry:elders") if user != "police" else reverse("relief:inbox"))

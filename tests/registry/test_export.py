@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def export(client, query=""):
     response = client.get(reverse("admin:registry_elder_export") + query)
     assert response.status_code == 200
-    sheet = load_workbook(BytesIO(response.content)).active
+    sheet = load_workbook(BytesIO(response.getvalue())).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     return rows[0], [dict(zip(rows[0], row, strict=True)) for row in rows[1:]], sheet
 
@@ -104,6 +104,6 @@ def test_exported_ledger_imports_back_with_zero_changes(client, world, tmp_path)
     client.force_login(world.users["town"])
     response = client.get(reverse("admin:registry_elder_export"))
     path = tmp_path / "ledger.xlsx"
-    path.write_bytes(response.content)
+    path.write_bytes(response.getvalue())
     outcome = census.execute(str(path), filename="ledger.xlsx", user=world.users["town"])
     assert (outcome.new, outcome.updated, outcome.unchanged, outcome.rejected) == (0, 0, 2, 0)

@@ -267,6 +267,6 @@ def test_village2_cannot_export_or_count_village_elders(client, world):
     client.force_login(world.users["village2"])
     response = client.get(reverse("admin:registry_elder_export"))
     assert response.status_code == 200
-    rows = list(load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(BytesIO(response.getvalue())).active.iter_rows(values_only=True))
     assert len(rows) == 1  # the header only
     assert "王秀英" not in client.get(reverse("admin:registry_elder_changelist") + "?status=all").content.decode()

@@ -86,7 +86,7 @@ def test_export_is_scoped_role_bounded_neutralised_and_recorded(login, world, ch
     outsider = make_elder(world.other_village, name="外镇老人", age=70)
     make_check(outsider, world.users["clinic"])
     response = login(world.users["clinic"]).get(reverse("services:health_check_export"))
-    sheet = load_workbook(BytesIO(response.content)).active
+    sheet = load_workbook(BytesIO(response.getvalue())).active
     cells = [c.value for row in sheet.iter_rows() for c in row]
     assert "冯秀珍" in cells and "外镇老人" not in cells
     assert "'=HYPERLINK(\"x\")" in cells and "'＝1+1" in cells

@@ -1,0 +1,91 @@
+"""Oversight pages: who may open them, what they show, and a query count that does not grow."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import make_elder
+from tests.oversight.data import populate
+from tests.visits.factories import register_days_ago
+
+pytestmark = pytest.mark.django_db
+
+
+def test_dashboard_lands_town_and_county_and_shows_the_figures(world, login):
+    populate(world, per_village=1)
+    response = login(world.users["town"]).get(reverse("oversight:dashboard"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "锦屏镇 · 督导总览" in page
+    assert "青龙村" in page and "石板村" not in page  # its villages, not the other town's
+    assert "<svg" in page and "<script>" not in page  # charts without script (and no inline script)
+    assert f"{reverse('oversight:rows', args=['overdue'])}?area={world.village.code}" in page
+
+
+def test_county_opens_a_town_and_the_town_cannot_open_the_county(world, login):
+    county = login(world.users["county"])
+    response = county.get(reverse("oversight:dashboard"), {"area": world.other_town.code})
+    assert "新市镇 · 督导总览" in response.content.decode() and "石板村" in response.content.decode()
+    town = login(world.users["town"])
+    assert town.get(reverse("oversight:dashboard"), {"area": world.county.code}).status_code == 404
+
+
+def test_bad_period_is_explained_and_the_default_shown(world, login):
+    response = login(world.users["town"]).get(reverse("oversight:dashboard"), {"on": "2026-13-01"}, follow=True)
+    assert "无法识别" in response.content.decode()
+    assert response.status_code == 200
+
+
+def test_unknown_metric_is_404(world, login):
+    assert login(world.users["town"]).get(reverse("oversight:rows", args=["nope"])).status_code == 404
+
+
+def test_table_sorts_worst_first_and_by_any_column(world, login):
+    populate(world, per_village=1)
+    register_days_ago(make_elder(world.village2, name="加一位", age=70), 3)  # never visited: 青龙村 is worse
+    client = login(world.users["town"])
+    page = client.get(reverse("oversight:dashboard")).content.decode()
+    assert page.index(">青龙村<") < page.index(">李家湾村<")
+    page = client.get(reverse("oversight:dashboard"), {"sort": "overdue", "dir": "asc"}).content.decode()
+    assert page.index(">李家湾村<") < page.index(">青龙村<")
+
+
+@pytest.mark.parametrize("per_village", [1, 3])
+def test_dashboard_query_count_does_not_grow_with_rows(world, login, django_assert_num_queries, per_village):
+    populate(world, per_village=per_village)
+    client = login(world.users["town"])
+    client.get(reverse("oversight:dashboard"))
+    # session, user, area (top bar); one grouped query per metric source (11) + the median;
+    # the four 12-month trends; the villages; the parent check; nav badges (提醒, 救助待办, 健康管理);
+    # session save (savepoint, update, release)
+    with django_assert_num_queries(27):
+        assert client.get(reverse("oversight:dashboard")).status_code == 200
+
+
+def test_village_staff_see_their_own_figures_after_their_days_work(world, login):
+    populate(world, per_village=1)
+    client = login(world.users["village"])
+    page = client.get(reverse("oversight:dashboard")).content.decode()
+    assert "李家湾村 · 督导总览" in page and "unit-table" not in page  # its own tiles, no table
+    assert f"{reverse('oversight:rows', args=['overdue'])}?area={world.village.code}" in page
+    nav = page.split('class="mainnav"')[1].split("</nav>")[0]
+    assert nav.index("今日待访") < nav.index("本村情况")
+    assert client.get(reverse("oversight:dashboard"), {"area": world.village2.code}).status_code == 404
+
+
+@pytest.mark.parametrize("per_village", [1, 3])
+def test_report_and_scorecard_query_counts_do_not_grow_with_rows(world, login, django_assert_num_queries,
+                                                                 per_village):
+    populate(world, per_village=per_village)
+    client = login(world.users["county"])
+    for url, queries in [(reverse("oversight:report"), REPORT_QUERIES), (reverse("oversight:scorecard"),
+                                                                       SCORECARD_QUERIES)]:
+        client.get(url)
+        with django_assert_num_queries(queries):
+            assert client.get(url).status_code == 200
+
+
+# Session, user, area, the county's nav badge and the session save, plus for the report one grouped
+# query per table section and metric source and the towns; for the scorecard one grouped query per
+# metric source its items read, the weights version and the towns.
+REPORT_QUERIES = 27
+SCORECARD_QUERIES = 26
