@@ -1,12 +1,20 @@
 """Shared benchmark helpers: the county-scale dataset, timing, query counting, memory."""
 
+import os
 import resource
+import secrets
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def ensure_county_dataset(min_elders: int = 30_000) -> float | None:
@@ -46,3 +54,51 @@ def count_queries(fn) -> int:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load_average() -> str:
+    """The machine's 1/5/15-minute load average, printed beside every timing (2 shared cores)."""
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def scratch_database(name: str) -> dict:
+    """A fresh copy of the benchmark database (the seeded county dataset) named `name`, for a
+    benchmark that writes; returns the environment that points a child process at it.
+
+    The copy is made from the seeded database as a template (FILE_COPY: no gigabyte of WAL and
+    the checkpoints it would set off during the run), after a VACUUM ANALYZE of the source, so
+    every run starts from the same rows and the same statistics whatever earlier runs wrote.
+    """
+    import psycopg
+
+    settings = connection.settings_dict
+    source = settings["NAME"]
+    params = {"host": settings["HOST"] or None, "port": settings["PORT"] or None, "user": settings["USER"] or None,
+              "password": settings["PASSWORD"] or None}
+    connection.close()
+    with psycopg.connect(dbname=source, autocommit=True, **params) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}" STRATEGY FILE_COPY')
+        admin.execute("CHECKPOINT")
+    if "DATABASE_URL" in os.environ:
+        url = urlsplit(os.environ["DATABASE_URL"])
+        return {"DATABASE_URL": urlunsplit(url._replace(path=f"/{name}"))}
+    return {"EMBEDDED_DB_NAME": name}
+
+
+def production_env(database_env: dict) -> dict:
+    """The environment of a production process as README "Deployment" sets it (DEBUG off, a
+    SECRET_KEY, ALLOWED_HOSTS) for the database `database_env` names. Static files are collected
+    into var/bench/static, not the development STATIC_ROOT."""
+    env = {**os.environ, **database_env}
+    env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+               STATIC_ROOT=str(ROOT / "var" / "bench" / "static"))
+    return env
+
+
+def collect_static(env: dict) -> None:
+    """`manage.py collectstatic --no-input` as the README's deployment runs it (the manifest the
+    production static storage needs)."""
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], env=env, cwd=ROOT, check=True)
