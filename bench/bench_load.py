@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import shlex
 import signal
 import socket
@@ -34,10 +33,11 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COPY_DB = "eldercare_load_bench"
+COPY_SUFFIX = "load"
 TOWN_SESSIONS = 2
 WARMUP_SECONDS = 10
 
@@ -113,8 +113,8 @@ class ServerCPU:
 class Run:
     """The requests of one level: (page kind, start, seconds, ok) and the submits stored."""
 
-    def __init__(self, deadline: float):
-        self.deadline = deadline
+    def __init__(self):
+        self.deadline = float("inf")
         self.lock = threading.Lock()
         self.requests: list[tuple[str, float, float, bool]] = []
         self.errors: list[str] = []
@@ -128,13 +128,13 @@ class Run:
                 self.errors.append(f"{kind} {response.method} {response.path} → {response.status} {note}"[:300])
 
 
-def _village_session(browser, run: Run, urls: dict, rng: random.Random, stop: threading.Event):
+def _village_session(browser, run: Run, urls: dict, rng: random.Random):
     """The field loop until the deadline."""
     page = browser.get(urls["today"])
     run.record("今日待访", page, page.status == 200)
     from bench.browser import parse_form, worklist_rows
 
-    while not stop.is_set() and time.perf_counter() < run.deadline:
+    while time.perf_counter() < run.deadline:
         rows = worklist_rows(page.body)
         if rows:
             pk, links = rng.choice(rows)
@@ -167,11 +167,11 @@ def _village_session(browser, run: Run, urls: dict, rng: random.Random, stop: th
         run.record("今日待访", page, page.status == 200)
 
 
-def _town_session(browser, run: Run, urls: dict, rng: random.Random, stop: threading.Event):
+def _town_session(browser, run: Run, urls: dict, rng: random.Random):
     pages = list(urls["town"])
     rng.shuffle(pages)
     i = 0
-    while not stop.is_set() and time.perf_counter() < run.deadline:
+    while time.perf_counter() < run.deadline:
         kind, url = pages[i % len(pages)]
         answer = browser.get(url)
         run.record(kind, answer, answer.status == 200)
@@ -217,7 +217,8 @@ def main() -> None:
         "town": [("救助待办", reverse("relief:inbox")), ("救助个案", reverse("relief:case_list")),
                  ("巡访总览", reverse("visits:overview")), *_oversight_pages()],
     }
-    env = production_env(scratch_database(COPY_DB))
+    database, database_env = scratch_database(COPY_SUFFIX)
+    env = production_env(database_env)
     collect_static(env)
     port = _free_port()
     command = readme_server_command(port)
@@ -229,15 +230,15 @@ def main() -> None:
     failed = False
     try:
         _wait_until_up(port, server)
-        cpu = ServerCPU(server.pid, params, COPY_DB)
+        cpu = ServerCPU(server.pid, params, database)
         offset = 0
-        _level(port, workers[:5], urls, elders_of, WARMUP_SECONDS, cpu, env, label="warm-up")
+        _level(port, workers[:5], urls, elders_of, WARMUP_SECONDS, cpu, label="warm-up")
         offset = 5
         results = []
         for n in levels:
             chosen = [workers[(offset + i) % len(workers)] for i in range(n)]
             offset += n
-            results.append(_level(port, chosen, urls, elders_of, seconds, cpu, env))
+            results.append(_level(port, chosen, urls, elders_of, seconds, cpu))
             failed |= bool(results[-1]["errors"]) or not results[-1]["stored_once"]
         print()
         print(f"{'village sessions':>16} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'errors':>6} "
@@ -286,7 +287,7 @@ def _wait_until_up(port: int, server: subprocess.Popen) -> None:
     raise SystemExit("the server did not answer /health/ within a minute")
 
 
-def _level(port, workers, urls, elders_of, seconds, cpu, env, label=""):
+def _level(port, workers, urls, elders_of, seconds, cpu, label=""):
     """Log the sessions in, run them for `seconds`, report; returns the level's figures."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -305,16 +306,16 @@ def _level(port, workers, urls, elders_of, seconds, cpu, env, label=""):
 
     with ThreadPoolExecutor(4) as pool:  # PBKDF2 logins, before the clock starts
         list(pool.map(login, sessions))
-    stop = threading.Event()
-    run = Run(deadline=time.perf_counter() + seconds)
+    run = Run()
     before, gen_before, load = cpu.snapshot(), time.process_time(), os.getloadavg()
+    since = datetime.now(UTC)
     started = time.perf_counter()
     run.deadline = started + seconds
     threads = []
     for i, (browser, kind, worker) in enumerate(sessions):
         session_urls = {**urls, "elders": elders_of.get(worker.area_id, [0]) if worker else []}
         target = _village_session if kind == "village" else _town_session
-        thread = threading.Thread(target=_guarded, args=(target, browser, run, session_urls, random.Random(i), stop))
+        thread = threading.Thread(target=_guarded, args=(target, browser, run, session_urls, random.Random(i)))
         threads.append(thread)
         thread.start()
     for thread in threads:
@@ -333,12 +334,12 @@ def _level(port, workers, urls, elders_of, seconds, cpu, env, label=""):
         "db_ms": ServerCPU.spent(before, after, "db") / n * 1000, "gen_ms": gen_cpu / n * 1000,
         "load": "{:.1f} {:.1f} {:.1f}".format(*load),
     }
-    stored = _stored(env, run.submitted)
-    result["stored_once"] = stored == len(run.submitted)
+    stored, total = _stored(cpu, run.submitted, [w.pk for w in workers], since)
+    result["stored_once"] = stored == total == len(run.submitted)
     print(f"\n{label or f'{len(workers)} village + {TOWN_SESSIONS} town sessions'}, {elapsed:.0f} s: "
           f"{result['rps']:.1f} requests/s, p50 {result['p50']:.0f} ms, p95 {result['p95']:.0f} ms, "
           f"p99 {result['p99']:.0f} ms, max {max(latencies, default=0):.0f} ms; {len(run.errors)} errors; "
-          f"{len(run.submitted)} visits answered as stored, {stored} of them in the database exactly once"
+          f"{len(run.submitted)} visits answered as stored, {stored} of them in the database exactly once, {total} stored in all"
           f"{f'; {run.fallbacks} rounds with an empty worklist' if run.fallbacks else ''}; "
           f"server CPU per request: app {result['app_ms']:.1f} ms + PostgreSQL {result['db_ms']:.1f} ms; "
           f"load generator {result['gen_ms']:.1f} ms; load before {result['load']}, after {load_average()}")
@@ -353,26 +354,24 @@ def _level(port, workers, urls, elders_of, seconds, cpu, env, label=""):
     return result
 
 
-def _guarded(target, browser, run, urls, rng, stop):
+def _guarded(target, browser, run, urls, rng):
     try:
-        target(browser, run, urls, rng, stop)
+        target(browser, run, urls, rng)
     except Exception as error:  # a dropped connection or a timeout is an error of the run, not a crash
         with run.lock:
             run.errors.append(f"{type(error).__name__}: {error}"[:300])
 
 
-def _stored(env: dict, keys: list[str]) -> int:
-    """How many of `keys` are stored exactly once (Visit.submission_key is unique: a second row
-    would have failed the insert, so this counts the keys found)."""
-    if not keys:
-        return 0
-    import psycopg
-    from django.db import connection
+def _stored(server: ServerCPU, keys: list[str], visitors: list[int], since: datetime) -> tuple[int, int]:
+    """(how many of `keys` are in the database, how many visits `visitors` stored since `since`).
 
-    settings = connection.settings_dict
-    params = {k.lower(): settings[k] or None for k in ("HOST", "PORT", "USER", "PASSWORD")}
-    database = env.get("EMBEDDED_DB_NAME") or re.sub(r".*/", "", env["DATABASE_URL"]).split("?")[0]
-    with psycopg.connect(dbname=database, **params) as conn:
-        rows = conn.execute("SELECT submission_key::text, count(*) FROM visits_visit "
-                            "WHERE submission_key = ANY(%s::uuid[]) GROUP BY 1", [keys]).fetchall()
-    return sum(1 for _, n in rows if n == 1)
+    Visit.submission_key is unique, so a key found is stored exactly once; the second figure
+    equals the first when no request that failed or timed out stored a visit unseen."""
+    import psycopg
+
+    with psycopg.connect(dbname=server.database, **server.params) as conn:
+        found = conn.execute("SELECT count(*) FROM visits_visit WHERE submission_key = ANY(%s::uuid[])",
+                             [keys]).fetchone()[0]
+        total = conn.execute("SELECT count(*) FROM visits_visit WHERE visitor_id = ANY(%s) AND created_at >= %s",
+                             [visitors, since]).fetchone()[0]
+    return found, total

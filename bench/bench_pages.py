@@ -12,7 +12,8 @@ queries, template; the X-Forwarded-Proto header nginx adds) and prints per page:
 Targets (issue 18): 今日待访, the visit form, the elder profile, 老人名册 ≤ 40 ms; the town's
 救助待办, 巡访总览 and dashboard ≤ 80 ms. BENCH_PAGES_REPEAT sets the timed requests per page
 (default 15, after 3 warm-up requests); BENCH_PAGES_JSON=PATH writes the figures as JSON;
-BENCH_PAGES_PROFILE=LABEL prints a cProfile of that page instead.
+BENCH_PAGES_PROFILE=LABEL prints a cProfile of that page instead; BENCH_PAGES_ONLY=LABEL,…
+measures only those pages.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COPY_DB = "eldercare_pages_bench"
+COPY_SUFFIX = "pages"
 VILLAGE_TARGET_MS = 40
 TOWN_TARGET_MS = 80
 
@@ -37,7 +38,8 @@ def main() -> None:
     seeded = ensure_county_dataset()
     if seeded is not None:
         print(f"seed_demo --scale county: {seeded:.0f} s")
-    env = production_env(scratch_database(COPY_DB))
+    _, database = scratch_database(COPY_SUFFIX)
+    env = production_env(database)
     collect_static(env)
     subprocess.run([sys.executable, "-m", "bench.bench_pages", "measure"], env=env, cwd=ROOT, check=True)
 
@@ -93,6 +95,7 @@ def measure() -> None:
     assert not settings.DEBUG
     repeat = int(os.environ.get("BENCH_PAGES_REPEAT", 15))
     profile = os.environ.get("BENCH_PAGES_PROFILE", "")
+    only = set(filter(None, os.environ.get("BENCH_PAGES_ONLY", "").split(",")))
     print(f"production settings (DEBUG=0), database {connection.settings_dict['NAME']}, {load_average()}")
     clients = {}
     for username in ("village", "town"):
@@ -134,6 +137,8 @@ def measure() -> None:
     rows = []
     for label, username, method, url, target in _pages():
         client = clients[username]
+        if only and label not in only:
+            continue
         if profile:
             if label == profile:
                 _profile(lambda c=client, m=method, u=url: request(c, m, u))

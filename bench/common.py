@@ -61,9 +61,10 @@ def load_average() -> str:
     return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-def scratch_database(name: str) -> dict:
-    """A fresh copy of the benchmark database (the seeded county dataset) named `name`, for a
-    benchmark that writes; returns the environment that points a child process at it.
+def scratch_database(suffix: str) -> tuple[str, dict]:
+    """A fresh copy of the benchmark database (the seeded county dataset), named after it with
+    `suffix` (so benchmarks of two databases on one server never collide), for a benchmark that
+    writes; returns its name and the environment that points a child process at it.
 
     The copy is made from the seeded database as a template (FILE_COPY: no gigabyte of WAL and
     the checkpoints it would set off during the run), after a VACUUM ANALYZE of the source, so
@@ -73,6 +74,7 @@ def scratch_database(name: str) -> dict:
 
     settings = connection.settings_dict
     source = settings["NAME"]
+    name = f"{source}_{suffix}"
     params = {"host": settings["HOST"] or None, "port": settings["PORT"] or None, "user": settings["USER"] or None,
               "password": settings["PASSWORD"] or None}
     connection.close()
@@ -84,8 +86,8 @@ def scratch_database(name: str) -> dict:
         admin.execute("CHECKPOINT")
     if "DATABASE_URL" in os.environ:
         url = urlsplit(os.environ["DATABASE_URL"])
-        return {"DATABASE_URL": urlunsplit(url._replace(path=f"/{name}"))}
-    return {"EMBEDDED_DB_NAME": name}
+        return name, {"DATABASE_URL": urlunsplit(url._replace(path=f"/{name}"))}
+    return name, {"EMBEDDED_DB_NAME": name}
 
 
 def production_env(database_env: dict) -> dict:
