@@ -1,4 +1,4 @@
-"""Session limits beyond Django's idle timeout."""
+"""Session limits (idle and absolute) and the audit context of every request."""
 
 import time
 
@@ -8,20 +8,29 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect
 
 LOGIN_AT_KEY = "eldercare_login_at"
+RENEWED_AT_KEY = "eldercare_renewed_at"
 
 
 class SessionLimitMiddleware:
-    """End a session 12 hours after login however active it is (the idle limit is the cookie age)."""
+    """End a session 12 hours after login however active it is, and keep the idle limit moving.
+
+    The idle limit is the session's expiry (SESSION_COOKIE_AGE after it was last saved). A
+    request renews it when the last renewal is SESSION_RENEW_SECONDS old or more, so an active
+    session stays open while its row is written at most once a minute, not on every page.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if request.user.is_authenticated:
-            started = request.session.setdefault(LOGIN_AT_KEY, time.time())
-            if time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:
+            now = time.time()
+            session = request.session
+            if now - session.setdefault(LOGIN_AT_KEY, now) > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 return redirect(settings.LOGIN_URL)
+            if now - session.get(RENEWED_AT_KEY, 0) >= settings.SESSION_RENEW_SECONDS:
+                session[RENEWED_AT_KEY] = now  # modified: saved with a new expiry
         return self.get_response(request)
 
 

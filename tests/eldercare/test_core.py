@@ -5,8 +5,15 @@ import sys
 import time
 from pathlib import Path
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from eldercare.areas import AreaFileError, load_areas
 from eldercare.audit import history_of
@@ -186,8 +193,39 @@ class TestSessions:
         response = client.get(reverse("home"))
         assert response.status_code == 302 and reverse("login") in response["Location"]
 
-    def test_idle_timeout_is_thirty_minutes(self, settings):
-        assert settings.SESSION_COOKIE_AGE == 1800 and settings.SESSION_SAVE_EVERY_REQUEST
+    def test_idle_session_ends_after_thirty_minutes(self, world, login):
+        with time_machine.travel(timezone.now(), tick=False) as clock:
+            client = login(world.users["village"])
+            assert client.get(reverse("registry:elders")).status_code == 200
+            clock.shift(timedelta(minutes=29))
+            assert client.get(reverse("registry:elders")).status_code == 200  # renews it
+            clock.shift(timedelta(minutes=29))
+            assert client.get(reverse("registry:elders")).status_code == 200
+            clock.shift(timedelta(minutes=31))
+            response = client.get(reverse("registry:elders"))
+        assert response.status_code == 302 and reverse("login") in response["Location"]
+
+    def test_session_row_is_written_at_most_once_a_minute(self, world, login):
+        """An active session stays open without an UPDATE of its row on every page."""
+        with time_machine.travel(timezone.now(), tick=False) as clock:
+            client = login(world.users["village"])
+            client.get(reverse("registry:elders"))
+            key = client.cookies["sessionid"].value
+            expires = Session.objects.get(pk=key).expire_date
+            for _ in range(5):
+                clock.shift(timedelta(seconds=10))
+                with CaptureQueriesContext(connection) as queries:
+                    assert client.get(reverse("registry:elders")).status_code == 200
+                assert not [q for q in queries if "django_session" in q["sql"] and "SELECT" not in q["sql"]]
+            assert Session.objects.get(pk=key).expire_date == expires
+            clock.shift(timedelta(seconds=10))  # a minute since the last renewal
+            client.get(reverse("registry:elders"))
+            assert Session.objects.get(pk=key).expire_date == expires + timedelta(minutes=1)
+            # Idle from here: 30 minutes after that renewal it is over, however recent the last page.
+            clock.shift(timedelta(seconds=50))
+            client.get(reverse("registry:elders"))
+            clock.shift(timedelta(minutes=29, seconds=11))
+            assert client.get(reverse("registry:elders")).status_code == 302
 
     def test_login_rotates_session_key_and_logout_ends_session(self, world, client):
         user = world.users["village"]
