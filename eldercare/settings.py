@@ -114,6 +114,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's, with <input> widgets and radio/checkbox options written without templates (same HTML).
+FORM_RENDERER = "eldercare.renderers.FormRenderer"
+
 # --- Database: PostgreSQL only -------------------------------------------------------------
 if "DATABASE_URL" not in env:
     if not CHECKOUT:

@@ -3,9 +3,8 @@
 import subprocess
 import sys
 import time
-from pathlib import Path
-
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
