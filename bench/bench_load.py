@@ -36,6 +36,8 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.common import cpu_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 COPY_SUFFIX = "load"
 TOWN_SESSIONS = 2
@@ -68,15 +70,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of process `pid` (0.0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _children(pid: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -103,7 +96,7 @@ class ServerCPU:
 
     def snapshot(self) -> dict:
         workers = [self.master, *_children(self.master)]
-        return {"app": {p: _cpu_seconds(p) for p in workers}, "db": {p: _cpu_seconds(p) for p in self.backends()}}
+        return {"app": {p: cpu_seconds(p) for p in workers}, "db": {p: cpu_seconds(p) for p in self.backends()}}
 
     @staticmethod
     def spent(before: dict, after: dict, kind: str) -> float:

@@ -104,3 +104,13 @@ def collect_static(env: dict) -> None:
     """`manage.py collectstatic --no-input` as the README's deployment runs it (the manifest the
     production static storage needs)."""
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], env=env, cwd=ROOT, check=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far, from /proc (0.0 once it is gone): the
+    server's workers and PostgreSQL backends, whose CPU the benchmark process cannot see itself."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
