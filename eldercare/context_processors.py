@@ -6,6 +6,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.module_loading import import_string
 
 DEFAULT_RANK = 50
+BADGES_KEY = "eldercare_nav_badges"
 
 
 def navigation(request):
@@ -41,8 +42,27 @@ def _nav_items(request) -> list:
                     "label": label,
                     "url": url,
                     "active": request.path == url or (url != "/" and request.path.startswith(url)),
-                    "badge": import_string(badge)(request) if badge else None,
+                    "badge": _badge(request, badge) if badge else None,
                     "rank": rank,
                 })
     items.sort(key=lambda item: item["rank"])  # stable: equal ranks keep the apps' order
     return items
+
+
+def _badge(request, path: str) -> int:
+    """The count of the badge function at dotted `path`, kept in the user's own session.
+
+    Counting every badge again on every page cost a query each. The counts are kept in the
+    session (the user's own, never a cache shared between users) until SessionLimitMiddleware
+    drops them: when the session is renewed, at most a minute later, and on every request that
+    may change data (anything but GET/HEAD), so users see their own changes at once and their
+    colleagues' within a minute.
+    """
+    session = getattr(request, "session", None)
+    if session is None:
+        return import_string(path)(request)
+    badges = session.get(BADGES_KEY, {})
+    if path not in badges:
+        badges[path] = import_string(path)(request)
+        session[BADGES_KEY] = badges  # marks the session modified: saved with the counts
+    return badges[path]

@@ -7,8 +7,11 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 
+from eldercare.context_processors import BADGES_KEY
+
 LOGIN_AT_KEY = "eldercare_login_at"
 RENEWED_AT_KEY = "eldercare_renewed_at"
+SAFE_METHODS = ("GET", "HEAD")
 
 
 class SessionLimitMiddleware:
@@ -16,7 +19,9 @@ class SessionLimitMiddleware:
 
     The idle limit is the session's expiry (SESSION_COOKIE_AGE after it was last saved). A
     request renews it when the last renewal is SESSION_RENEW_SECONDS old or more, so an active
-    session stays open while its row is written at most once a minute, not on every page.
+    session stays open while its row is written at most once a minute, not on every page. The
+    menu's badge counts kept in the session (eldercare.context_processors) are dropped then, and
+    by any request that may change data.
     """
 
     def __init__(self, get_response):
@@ -31,6 +36,9 @@ class SessionLimitMiddleware:
                 return redirect(settings.LOGIN_URL)
             if now - session.get(RENEWED_AT_KEY, 0) >= settings.SESSION_RENEW_SECONDS:
                 session[RENEWED_AT_KEY] = now  # modified: saved with a new expiry
+                session.pop(BADGES_KEY, None)  # and the menu's counts taken afresh
+            elif request.method not in SAFE_METHODS:
+                session.pop(BADGES_KEY, None)  # the user may change what they count
         return self.get_response(request)
 
 
