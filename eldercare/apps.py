@@ -31,7 +31,10 @@ class EldercareConfig(AppConfig):
     }
 
     def ready(self):
+        from eldercare import display
         from eldercare.roles import sync_role_groups
+
+        display.install()  # choice labels from a table built once, not on every call
 
         # Permissions of apps exist only after their migrations ran; refresh the role groups
         # then. This keeps group membership data, not business rules, so it is not a signal

@@ -1,13 +1,19 @@
 """What the field pages show, in which order, and how many queries they cost (pinned)."""
 
+import re
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from eldercare.choices import UserRole
 from registry.models import Elder
 from tests.factories import make_elder, make_user
 from tests.visits.factories import make_visit, register_days_ago
 from visits.choices import VisitMethod
+from visits.models import CHECKLIST
 from visits.panels import timeline
 from visits.services import reassign_elders, request_urgent_visit
 
@@ -67,6 +73,30 @@ def test_nav_badge_counts_overdue_and_due_today(login, world):
     populate(world, 4)  # i%4: 40 and 30 days ago → overdue / due today; 26 and 5 → not yet
     page = login(world.users["village"]).get(reverse("home"), follow=True).content.decode()
     assert '今日待访 <span class="badge">2</span>' in page
+
+
+def test_nav_badge_follows_my_own_visit_at_once_and_a_colleagues_within_a_minute(login, world):
+    """The menu's counts are kept in the session for up to a minute (eldercare.context_processors)."""
+    elders = populate(world, 4)  # elders 0 and 1 are due
+    colleague = make_user("colleague", UserRole.VILLAGE, world.village)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client = login(world.users["village"])
+        assert '今日待访 <span class="badge">2</span>' in client.get(reverse("registry:elders")).content.decode()
+        form = client.get(reverse("visits:record", args=[elders[0].pk])).content.decode()
+        key = re.search(r'name="submission_key" value="([^"]+)"', form).group(1)
+        response = client.post(reverse("visits:record", args=[elders[0].pk]), {
+            "submission_key": key, "method": "phone", "visited_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "outcome": "normal", **{name: "normal" for name, _label in CHECKLIST}})
+        assert response.status_code == 302
+        assert '今日待访 <span class="badge">1</span>' in client.get(reverse("visits:today")).content.decode()
+
+        make_visit(elders[1], colleague)
+        clock.shift(timedelta(seconds=30))
+        page = client.get(reverse("registry:elders")).content.decode()
+        assert '今日待访 <span class="badge">1</span>' in page  # counted half a minute ago
+        clock.shift(timedelta(seconds=31))
+        page = client.get(reverse("registry:elders")).content.decode()
+        assert '今日待访 <span class="badge">' not in page  # nothing due: no badge
 
 
 @pytest.mark.parametrize("n", [2, 20])
