@@ -36,7 +36,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import cpu_seconds
+from bench.common import cpu_seconds, town_dashboards
 
 ROOT = Path(__file__).resolve().parent.parent
 COPY_SUFFIX = "load"
@@ -208,7 +208,7 @@ def main() -> None:
         "record": reverse("visits:record", args=[0]).replace("/0/", "/{pk}/"),
         "elder": reverse("registry:elder", args=[0]).replace("/0/", "/{pk}/"),
         "town": [("救助待办", reverse("relief:inbox")), ("救助个案", reverse("relief:case_list")),
-                 ("巡访总览", reverse("visits:overview")), *_oversight_pages()],
+                 ("巡访总览", reverse("visits:overview")), *town_dashboards()],
     }
     database, database_env = scratch_database(COPY_SUFFIX)
     env = production_env(database_env)
@@ -252,17 +252,6 @@ def main() -> None:
         log.close()
     if failed:
         raise SystemExit("load benchmark: errors, or a submit not stored exactly once (see above)")
-
-
-def _oversight_pages() -> list[tuple[str, str]]:
-    from django.urls import URLPattern, get_resolver, reverse
-
-    pages = []
-    for pattern in get_resolver().url_patterns:
-        if getattr(pattern, "namespace", None) == "oversight":
-            pages += [(f"oversight:{p.name}", reverse(f"oversight:{p.name}")) for p in pattern.url_patterns
-                      if isinstance(p, URLPattern) and not p.pattern.converters and p.name]
-    return pages
 
 
 def _wait_until_up(port: int, server: subprocess.Popen) -> None:

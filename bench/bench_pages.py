@@ -47,8 +47,9 @@ def main() -> None:
 def _pages():
     """(label, username, method, url, target ms) of the pages measured."""
     from django.db.models import Count
-    from django.urls import URLPattern, get_resolver, reverse
+    from django.urls import reverse
 
+    from bench.common import town_dashboards
     from eldercare.models import User
     from registry.models import Elder
 
@@ -69,14 +70,8 @@ def _pages():
         ("救助个案", "town", "GET", reverse("relief:case_list"), None),
         ("elder profile", "town", "GET", reverse("registry:elder", args=[elder]), None),
     ]
-    # The town and county dashboards (issue 12/13), whatever they are called once they exist:
-    # every page of the oversight app that takes no argument.
-    for pattern in get_resolver().url_patterns:
-        if getattr(pattern, "namespace", None) == "oversight":
-            for sub in pattern.url_patterns:
-                if isinstance(sub, URLPattern) and not sub.pattern.converters and sub.name:
-                    pages.append((f"oversight:{sub.name}", "town", "GET", reverse(f"oversight:{sub.name}"),
-                                  TOWN_TARGET_MS))
+    # The town's dashboards (issues 12/13), once they exist: the oversight app's menu entries.
+    pages += [(label, "town", "GET", url, TOWN_TARGET_MS) for label, url in town_dashboards()]
     return pages
 
 

@@ -114,3 +114,12 @@ def cpu_seconds(pid: int) -> float:
     except (FileNotFoundError, ProcessLookupError):
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def town_dashboards() -> list[tuple[str, str]]:
+    """(label, URL) of the town's dashboards: the oversight app's menu entries for town staff."""
+    from django.apps import apps
+    from django.urls import reverse
+
+    return [(str(label), reverse(url_name)) for label, url_name, roles, *_ in apps.get_app_config("oversight").nav_items
+            if "town" in roles]
