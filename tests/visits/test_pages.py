@@ -104,9 +104,9 @@ def test_today_query_count_does_not_grow_with_elders(login, world, django_assert
     populate(world, n)
     client = login(world.users["village"])
     client.get(reverse("visits:today"))  # warm the session
-    # session, user, user's area (top bar), paginator count, the page of rows, nav badge, and the
-    # session's save (savepoint, update, release) — none of them per row
-    with django_assert_num_queries(11):
+    # session, user (with their area), paginator count, the page of rows — none of them per row;
+    # the menu's counts and the session's renewal happened in the first request
+    with django_assert_num_queries(4):
         response = client.get(reverse("visits:today"))
     assert response.content.decode().count('class="due-row"') == sum(1 for i in range(n) if i % 4 != 3)
 
@@ -117,9 +117,9 @@ def test_overview_query_count_does_not_grow_with_villages_or_elders(login, world
     populate(world, n, village=world.village2)
     client = login(world.users["town"])
     client.get(reverse("visits:overview"))
-    # session, user, user's area, counts per village, counts per worker, villages, workers, and the
-    # session's save (3) — none per village or per elder
-    with django_assert_num_queries(13):
+    # session, user (with their area), counts per village, counts per worker, villages, workers —
+    # none per village or per elder
+    with django_assert_num_queries(6):
         response = client.get(reverse("visits:overview"))
     page = response.content.decode()
     assert "李家湾村" in page and "青龙村" in page and "石板村" not in page
