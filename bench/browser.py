@@ -1,4 +1,4 @@
-"""A minimal browser for the load benchmark: one keep-alive connection, cookies, gzip, the
+"""A minimal browser for the load benchmark: one keep-alive connection, cookies, brotli/gzip, the
 headers nginx adds in production (X-Forwarded-Proto: https), the CSRF headers a browser sends,
 and the form a page shows turned into the fields a browser would submit.
 
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
+
+import brotli
 
 
 @dataclass
@@ -49,7 +51,7 @@ class Browser:
             "X-Forwarded-Proto": "https",
             "X-Real-IP": "127.0.0.1",
             "Accept": "text/html,*/*",
-            "Accept-Encoding": "gzip",
+            "Accept-Encoding": "gzip, deflate, br",  # as a phone's browser asks
             "Accept-Language": "zh-CN,zh;q=0.9",
             "User-Agent": "eldercare-bench (Android; 360px)",
         }
@@ -73,7 +75,10 @@ class Browser:
                 if attempt == 2:
                     raise
         seconds = time.perf_counter() - started
-        if raw.getheader("Content-Encoding") == "gzip":
+        encoding = raw.getheader("Content-Encoding")
+        if encoding == "br":
+            data = brotli.decompress(data)
+        elif encoding == "gzip":
             data = zlib.decompress(data, 16 + zlib.MAX_WBITS)
         for header, value in raw.getheaders():
             if header.lower() == "set-cookie":
