@@ -205,24 +205,30 @@ def due_within_week(scheduled):
 COUNT_KEYS = ("total", "overdue", "due_today", "due_week")
 
 
-def schedule_counts(scheduled, group_by: str) -> dict:
+def schedule_counts(scheduled, *group_by: str) -> dict:
     """{value of `group_by`: {"total", "overdue", "due_today", "due_week"}} for an
-    `annotate_schedule` queryset, in one query.
+    `annotate_schedule` queryset, in one query; with several fields, {field: {value: counts}},
+    still in one query (GROUPING SETS: the schedule is computed once for all of them).
 
     The scheduled queryset becomes a subquery, so the buckets counted are exactly the
     annotation's, whatever the annotation is built from.
     """
     # The queryset's own database: the replica when the view reads from it (eldercare.replica).
     db = connections[scheduled.db]
-    column = db.ops.quote_name(group_by)  # values() names the subquery's column after the field
-    inner = scheduled.order_by().values(group_by, "due_bucket")
+    columns = [f"s.{db.ops.quote_name(field)}" for field in group_by]  # values() names them so
+    inner = scheduled.order_by().values(*group_by, "due_bucket")
     sql, params = inner.query.sql_with_params()
     buckets = [DueBucket.OVERDUE, DueBucket.TODAY, DueBucket.WEEK]
+    counts = {field: {} for field in group_by}
     with db.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.{column}, COUNT(*), "
+            f"SELECT {', '.join(columns)}, {', '.join(f'GROUPING({c})' for c in columns)}, COUNT(*), "
             + ", ".join("COUNT(*) FILTER (WHERE s.due_bucket = %s)" for _ in buckets)
-            + f" FROM ({sql}) s GROUP BY s.{column}",
+            + f" FROM ({sql}) s GROUP BY GROUPING SETS ({', '.join(f'({c})' for c in columns)})",
             [*buckets, *params],
         )
-        return {row[0]: dict(zip(COUNT_KEYS, row[1:], strict=True)) for row in cursor.fetchall()}
+        n = len(group_by)
+        for row in cursor.fetchall():
+            field = next(f for f, grouping in zip(group_by, row[n:2 * n], strict=True) if grouping == 0)
+            counts[field][row[group_by.index(field)]] = dict(zip(COUNT_KEYS, row[2 * n:], strict=True))
+    return counts[group_by[0]] if n == 1 else counts

@@ -161,10 +161,10 @@ def elder_visits(request, elder_pk):
 def overview(request):
     """Town staff: due and overdue per village and per worker; the county also per town, with
     `?town=` narrowing the villages to one. Villages with the most overdue first. A fixed number
-    of queries: two grouped counts over the schedule annotation, plus the villages and the workers."""
+    of queries: the counts per village and per worker (one query), the villages and the workers."""
     scheduled = annotate_schedule(Elder.objects.for_user(request.user))
-    by_village = schedule_counts(scheduled, "village")
-    by_worker = schedule_counts(scheduled, "responsible_worker")
+    counts = schedule_counts(scheduled, "village", "responsible_worker")
+    by_village, by_worker = counts["village"], counts["responsible_worker"]
     villages = list(Area.objects.for_user(request.user).filter(level=AreaLevel.VILLAGE).select_related("parent"))
     workers = {u.pk: u for u in User.objects.for_user(request.user).filter(
         pk__in=[pk for pk in by_worker if pk is not None]).select_related("area")}

@@ -11,7 +11,7 @@ from tests.factories import make_elder
 from tests.visits.factories import make_visit, register_days_ago
 from visits.choices import DueBucket, VisitMethod
 from visits.models import VisitPolicy
-from visits.schedule import annotate_schedule
+from visits.schedule import annotate_schedule, schedule_counts
 from visits.services import record_visit, request_urgent_visit
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +191,17 @@ def test_urgent_requests_respect_scope(world):
     elder = plain_elder(world)
     with pytest.raises(OutOfScope):
         request_urgent_visit(elder, reason="出院", acting_user=world.users["village2"])
+
+
+def test_counts_by_several_fields_in_one_query_equal_the_counts_by_each(world, django_assert_num_queries):
+    worker = world.users["village"]
+    for i, days_ago in enumerate([40, 30, 26, 5, 31, 2]):
+        elder = make_elder(world.village if i % 2 else world.village2, responsible_worker=worker if i % 3 else None)
+        make_visit(elder, worker, days_ago=days_ago)
+    scheduled = annotate_schedule(Elder.objects.all())
+    with django_assert_num_queries(1):
+        both = schedule_counts(scheduled, "village", "responsible_worker")
+    assert both == {"village": schedule_counts(scheduled, "village"),
+                    "responsible_worker": schedule_counts(scheduled, "responsible_worker")}
+    assert both["responsible_worker"][None]["total"] == 2  # elders nobody is responsible for: a group too
+    assert sum(c["overdue"] for c in both["village"].values()) == 2  # 40 and 31 days ago (30: due today)
