@@ -58,12 +58,13 @@ _tokens = itertools.count()
 
 
 class Shared(Func):
-    """An annotation compiled once per query and reused wherever it is referenced.
+    """An annotation resolved once and compiled once per query, wherever it is referenced.
 
     Django inlines an annotation's whole expression at every reference (`next_due` appears in
     `days_overdue`, `is_overdue`, `due_bucket`, filters and ordering, each of which nests the
-    levels below it), so compiling the schedule took seconds of Python. The SQL text is still
-    repeated, but PostgreSQL computes each distinct aggregate once.
+    levels below it), and copies it again at each; compiling the schedule took seconds of
+    Python. The SQL text is still repeated at each reference, which is why annotate_schedule
+    names each level as few times as it can (docs/performance.md, "Pages and load").
     """
 
     template = "%(expressions)s"
