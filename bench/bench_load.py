@@ -1,15 +1,16 @@
 """The production server under load (`python -m bench load`).
 
 On a fresh copy of the county dataset it starts the server exactly as README.md "Deployment"
-says (the `gunicorn …` line of its shell block, read from the README, bound to a port of this
-machine), with DEBUG=0 and static files collected, and drives it from this same machine:
+says (the ExecStart of the systemd unit the README installs, deploy/systemd/eldercare-web.service,
+read from that file, bound to a port of this machine), with DEBUG=0 and static files collected,
+and drives it from this same machine:
 
 - N village sessions, each a different village's worker, through the field loop as fast as the
   server answers: 今日待访 → the elder (the row's name link) → the visit form (the row's 记巡访
   link) → submit a phone visit with the form's defaults (multipart, as the page's script sends
   it) → the redirect back to 今日待访, which starts the next round;
 - plus 2 town sessions going round the town's queues (救助待办, 救助个案), 巡访总览 and the
-  dashboards (every page of the oversight app that takes no argument);
+  dashboards (the oversight app's menu entries for town staff);
 
 for 60 s at each of 5, 20 and 50 village sessions (BENCH_LOAD_SESSIONS="5,20,50",
 BENCH_LOAD_SECONDS=60), after a warm-up. Every level uses villages of its own. It prints
@@ -44,15 +45,21 @@ TOWN_SESSIONS = 2
 WARMUP_SECONDS = 10
 
 
-def readme_server_command(port: int) -> list[str]:
-    """The production command of README.md "Deployment" (its `gunicorn` line), bound to `port`."""
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("## Deployment"):]
-    block = section[section.index("```sh"):section.index("```", section.index("```sh") + 5)]
-    line = next(raw.split("#")[0].strip() for raw in block.splitlines() if raw.strip().startswith("gunicorn "))
+WEB_UNIT = ROOT / "deploy" / "systemd" / "eldercare-web.service"
+
+
+def production_server_command(port: int) -> list[str]:
+    """The production web server as README.md "Deployment" starts it: the ExecStart of the
+    systemd unit it installs (deploy/systemd/eldercare-web.service), with this checkout's
+    gunicorn, bound to `port`. BENCH_LOAD_SERVER="gunicorn …" replaces it (to compare settings)."""
+    readme = (ROOT / "README.md").read_text()
+    deployment = readme[readme.index("## Deployment"):readme.index("\n## ", readme.index("## Deployment") + 3)]
+    assert "eldercare-web" in deployment and "deploy/systemd" in deployment, "README no longer installs the unit"
+    line = os.environ.get("BENCH_LOAD_SERVER") or next(
+        raw.split("=", 1)[1] for raw in WEB_UNIT.read_text().splitlines() if raw.startswith("ExecStart="))
     argv = shlex.split(line)
     for i, arg in enumerate(argv):
-        if arg == "--bind" or arg == "-b":
+        if arg in ("--bind", "-b"):
             argv[i + 1] = f"127.0.0.1:{port}"
         elif arg.startswith("--bind="):
             argv[i] = f"--bind=127.0.0.1:{port}"
@@ -214,8 +221,9 @@ def main() -> None:
     env = production_env(database_env)
     collect_static(env)
     port = _free_port()
-    command = readme_server_command(port)
-    print(f"server: {' '.join(shlex.quote(a) for a in command[1:])!s} (README.md \"Deployment\"), port {port}")
+    command = production_server_command(port)
+    print(f"server: {' '.join(shlex.quote(a) for a in command[1:])!s} "
+          f"(README.md \"Deployment\": {WEB_UNIT.name}), port {port}")
     print(f"town pages: {', '.join(kind for kind, _ in urls['town'])}")
     log = open(ROOT / "var" / "bench" / "gunicorn.log", "w")
     server = subprocess.Popen(["gunicorn", *command[1:]], executable=command[0], env=env, cwd=ROOT,
