@@ -75,8 +75,9 @@ def scratch_database(suffix: str) -> tuple[str, dict]:
     settings = connection.settings_dict
     source = settings["NAME"]
     name = f"{source}_{suffix}"
-    params = {"host": settings["HOST"] or None, "port": settings["PORT"] or None, "user": settings["USER"] or None,
-              "password": settings["PASSWORD"] or None}
+    connection.ensure_connection()  # the live connection knows the host, Unix socket included
+    info = connection.connection.info
+    params = {"host": info.host, "port": info.port, "user": info.user, "password": settings["PASSWORD"] or None}
     connection.close()
     with psycopg.connect(dbname=source, autocommit=True, **params) as conn:
         conn.execute("VACUUM (ANALYZE)")

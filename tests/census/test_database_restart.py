@@ -65,11 +65,15 @@ def copy_test_database(server, name="restart"):
 
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    source = connection.settings_dict
+    # Where the test database really is, as the live connection sees it: the embedded server
+    # (DATABASE_URL unset) listens on a Unix socket, which settings_dict["HOST"] does not carry.
+    connection.ensure_connection()
+    source = connection.connection.info
     dump = subprocess.run(
-        [str(POSTGRES_BIN_PATH / "pg_dump"), "--no-owner", "--no-privileges", "-h", source["HOST"] or "localhost",
-         "-p", str(source["PORT"] or 5432), "-U", source["USER"], source["NAME"]],
-        check=True, capture_output=True, env={**os.environ, "PGPASSWORD": source["PASSWORD"] or ""})
+        [str(POSTGRES_BIN_PATH / "pg_dump"), "--no-owner", "--no-privileges", "-h", source.host,
+         "-p", str(source.port), "-U", source.user, source.dbname],
+        capture_output=True, env={**os.environ, "PGPASSWORD": connection.settings_dict["PASSWORD"] or ""})
+    assert dump.returncode == 0, dump.stderr.decode()
     # Per-column options (ALTER COLUMN … SET (…)) are planner hints, and some servers carry ones
     # another version does not know: the copy does without them.
     script = re.sub(rb"(?m)^ALTER TABLE ONLY \S+ ALTER COLUMN \S+ SET \(.*\);$", b"", dump.stdout)
