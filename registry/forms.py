@@ -72,53 +72,9 @@ class PhonesField(forms.CharField):
         return phones
 
 
-class ElderForm(forms.ModelForm):
-    """Register or edit an elder; the ID number is checked and must not exist yet."""
-
-    phones = PhonesField(label=_("联系电话"), required=False, help_text=_("多个号码用空格或逗号分隔"))
-    income_sources = forms.MultipleChoiceField(label=_("经济来源"), choices=ElderIncomeSource.choices, required=False,
-                                               widget=forms.CheckboxSelectMultiple)
-    difficulties = forms.MultipleChoiceField(label=_("主要困难"), choices=ElderDifficulty.choices, required=False,
-                                             widget=forms.CheckboxSelectMultiple)
-
-    class Meta:
-        model = Elder
-        fields = ["village", "village_group", "name", "id_number", "ethnicity", "phones", "address", "living",
-                  "health", "self_care", "diseases", "income_sources", "monthly_income", "dibao", "tekun",
-                  "poverty_monitored", "difficulties", "needs", "family_doctor", "cadre", "surveyed_by",
-                  "surveyed_on", "notes"]
-        widgets = {"surveyed_on": DateInput(),
-                   "monthly_income": forms.NumberInput(attrs={"inputmode": "decimal", "step": "1"})}
-
-    # The form in sections (the page shows the first open, the others folded unless they hold an
-    # error): on a phone one column of 22 fields is 2,600 px long.
-    sections = [
-        (_("基本信息"), ["village", "village_group", "name", "id_number", "ethnicity", "phones", "address"]),
-        (_("居住与健康"), ["living", "health", "self_care", "diseases", "family_doctor"]),
-        (_("经济状况"), ["income_sources", "monthly_income", "dibao", "tekun", "poverty_monitored"]),
-        (_("困难与需求"), ["difficulties", "needs"]),
-        (_("调查信息"), ["cadre", "surveyed_by", "surveyed_on", "notes"]),
-    ]
-
-    def fieldsets(self):
-        """(title, bound fields, open) per section: the first open, any other holding an error too."""
-        return [(title, [self[name] for name in names], n == 0 or any(self[name].errors for name in names))
-                for n, (title, names) in enumerate(self.sections)]
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        # 民族 from the census template's list (GB 3304); a name an import kept as written stays
-        # selectable on this elder, so saving the form never changes it silently.
-        current = self.instance.ethnicity if self.instance.pk else ""
-        names = list(ETHNICITIES) + ([current] if current and current not in ETHNICITIES else [])
-        self.fields["ethnicity"] = forms.ChoiceField(label=_("民族"), required=False,
-                                                     choices=[("", "---------"), *((n, n) for n in names)])
-        villages = Area.objects.for_user(user).filter(level=AreaLevel.VILLAGE).order_by("code")
-        self.fields["village"].queryset = villages
-        self.fields["village"].empty_label = None if villages.count() == 1 else "---------"
-        self.fields["id_number"].help_text = _("18 位，最后一位可以是 X；15 位老号码会自动转换")
-        self.fields["id_number"].widget.attrs.update(autocomplete="off", inputmode="text")
+class IdNumberCheckMixin:
+    """The ID number check of the elder forms: valid, and not registered yet (saying where only
+    when the user may see that elder)."""
 
     def clean_id_number(self):
         try:
@@ -151,6 +107,85 @@ class ElderForm(forms.ModelForm):
             self.instance.validate_unique(exclude=exclude)
         except forms.ValidationError as error:
             self._update_errors(error)
+
+
+class ElderForm(IdNumberCheckMixin, forms.ModelForm):
+    """Register or edit an elder; the ID number is checked and must not exist yet.
+
+    Editing leaves the ID number out: the page shows it masked, and changing it is a step of its
+    own (ElderIdNumberForm), recorded in the access log.
+    """
+
+    phones = PhonesField(label=_("联系电话"), required=False, help_text=_("多个号码用空格或逗号分隔"))
+    income_sources = forms.MultipleChoiceField(label=_("经济来源"), choices=ElderIncomeSource.choices, required=False,
+                                               widget=forms.CheckboxSelectMultiple)
+    difficulties = forms.MultipleChoiceField(label=_("主要困难"), choices=ElderDifficulty.choices, required=False,
+                                             widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = Elder
+        fields = ["village", "village_group", "name", "id_number", "ethnicity", "phones", "address", "living",
+                  "health", "self_care", "diseases", "income_sources", "monthly_income", "dibao", "tekun",
+                  "poverty_monitored", "difficulties", "needs", "family_doctor", "cadre", "surveyed_by",
+                  "surveyed_on", "notes"]
+        widgets = {"surveyed_on": DateInput(),
+                   "monthly_income": forms.NumberInput(attrs={"inputmode": "decimal", "step": "1"})}
+
+    # The form in sections (the page shows the first open, the others folded unless they hold an
+    # error): on a phone one column of 22 fields is 2,600 px long.
+    sections = [
+        (_("基本信息"), ["village", "village_group", "name", "id_number", "ethnicity", "phones", "address"]),
+        (_("居住与健康"), ["living", "health", "self_care", "diseases", "family_doctor"]),
+        (_("经济状况"), ["income_sources", "monthly_income", "dibao", "tekun", "poverty_monitored"]),
+        (_("困难与需求"), ["difficulties", "needs"]),
+        (_("调查信息"), ["cadre", "surveyed_by", "surveyed_on", "notes"]),
+    ]
+
+    def fieldsets(self):
+        """(title, bound fields, open) per section: the first open, any other holding an error too."""
+        sections = [(title, [name for name in names if name in self.fields]) for title, names in self.sections]
+        return [(title, [self[name] for name in names], n == 0 or any(self[name].errors for name in names))
+                for n, (title, names) in enumerate(sections)]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        # 民族 from the census template's list (GB 3304); a name an import kept as written stays
+        # selectable on this elder, so saving the form never changes it silently.
+        current = self.instance.ethnicity if self.instance.pk else ""
+        names = list(ETHNICITIES) + ([current] if current and current not in ETHNICITIES else [])
+        self.fields["ethnicity"] = forms.ChoiceField(label=_("民族"), required=False,
+                                                     choices=[("", "---------"), *((n, n) for n in names)])
+        villages = Area.objects.for_user(user).filter(level=AreaLevel.VILLAGE).order_by("code")
+        self.fields["village"].queryset = villages
+        self.fields["village"].empty_label = None if villages.count() == 1 else "---------"
+        if self.instance.pk:
+            del self.fields["id_number"]
+        else:
+            id_number_widget(self.fields["id_number"])
+
+
+def id_number_widget(field):
+    field.help_text = _("18 位，最后一位可以是 X；15 位老号码会自动转换")
+    field.widget.attrs.update(autocomplete="off", inputmode="text")
+
+
+class ElderIdNumberForm(IdNumberCheckMixin, forms.ModelForm):
+    """修改身份证号: the corrected number typed in full (the old one is never shown) and why."""
+
+    reason = forms.CharField(label=_("修改原因"), max_length=200,
+                             help_text=_("例如：登记时录错一位，已对照身份证原件更正"))
+
+    class Meta:
+        model = Elder
+        fields = ["id_number"]
+        labels = {"id_number": _("新的身份证号")}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.initial["id_number"] = ""  # the current number is not put in the page
+        id_number_widget(self.fields["id_number"])
 
 
 class StatusChangeForm(forms.Form):

@@ -4,7 +4,7 @@ Headers are the census template's (`CENSUS_COLUMNS`) and cells are written with 
 `format_row`, so an exported ledger imports back unchanged. Every cell is text, and a value
 starting with = + - @ (or ＝ ＋ － ＠) is neutralised by `safe_cell_text` inside `format_row`.
 Town and county staff get full ID numbers and phones; village staff get them masked
-(registry.masking). Each export is recorded with its filters and row count.
+(registry.masking), with the birth year instead of the birth date (the date is the masked middle). Each export is recorded with its filters and row count.
 """
 
 from django.db.models import Prefetch
@@ -44,7 +44,8 @@ def ledger_values(elder, *, masked: bool) -> dict:
         "name": elder.name,
         "sex": elder.sex,
         "id_number": mask_id_number(elder.id_number) if masked else elder.id_number,
-        "birth_date": elder.birth_date,
+        # The masked ID's hidden middle is the birth date: the masked ledger carries the year only.
+        "birth_date": f"{elder.birth_date.year}年" if masked else elder.birth_date,
         "ethnicity": elder.ethnicity,
         "phones": [phone(p) for p in elder.phones],
         "address": elder.address,

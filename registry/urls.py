@@ -8,6 +8,7 @@ urlpatterns = [
     path("elders/add/", views.elder_add, name="elder_add"),
     path("elders/<int:pk>/", views.elder_detail, name="elder"),
     path("elders/<int:pk>/edit/", views.elder_edit, name="elder_edit"),
+    path("elders/<int:pk>/id-number/", views.elder_id_number, name="elder_id_number"),
     path("elders/<int:pk>/status/", views.elder_status, name="elder_status"),
     path("elders/<int:pk>/guardians/add/", views.guardian_add, name="guardian_add"),
     path("elders/<int:pk>/contacts/add/", views.contact_add, name="contact_add"),

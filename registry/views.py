@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import BooleanField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.http import FileResponse, Http404
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from eldercare.access import save_in_scope, scoped_view
 from eldercare.audit import history_of, record_access
+from eldercare.choices import AccessEventKind
 from eldercare.idnumbers import IDNumberError, parse_id_number
 from eldercare.models import Area
 from registry import services
@@ -24,6 +26,7 @@ from registry.forms import (
     ContactEventForm,
     DutyObservationForm,
     ElderForm,
+    ElderIdNumberForm,
     GuardianLinkForm,
     StatusChangeForm,
     SupervisionForm,
@@ -194,7 +197,26 @@ def elder_edit(request, pk):
         elder = save_in_scope(form, request.user)
         messages.success(request, _("已保存。"))
         return redirect("registry:elder", elder.pk)
-    return _form_page(request, "registry/form.html", {"form": form, "elder": elder, "title": _("修改老人信息")})
+    return _form_page(request, "registry/form.html", {"form": form, "elder": elder, "title": _("修改老人信息"),
+                                                      "masked_id": mask_id_number(elder.id_number)})
+
+
+@scoped_view(roles=STAFF_ROLES)
+def elder_id_number(request, pk):
+    """修改身份证号: the one way a page changes an ID number. The current number is never shown; the
+    corrected one is typed in full, and the change is recorded in the access log (kind reveal,
+    field id_number, with the reason) beside the history row of the edit itself."""
+    elder = _scoped_elder(request, pk)
+    form = ElderIdNumberForm(request.POST or None, instance=elder, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            elder = save_in_scope(form, request.user)
+            record_access(user=request.user, kind=AccessEventKind.REVEAL, obj=elder, area_code=elder.village_id,
+                          field="id_number", detail={"action": "change", "reason": form.cleaned_data["reason"]})
+        messages.success(request, _("身份证号已修改，出生日期和性别已按新号码更新。"))
+        return redirect("registry:elder", elder.pk)
+    return _form_page(request, "registry/form.html", {"form": form, "elder": elder, "title": _("修改身份证号"),
+                                                      "masked_id": mask_id_number(elder.id_number), "id_step": True})
 
 
 def _service_form(request, pk, form_class, title, call, success, form_kwargs=None, initial=None):

@@ -19,6 +19,8 @@ MASKERS = {
     "caregiver_phone": mask_phone,
     "agreement_phone": mask_phone,
     "phones": lambda phones: "、".join(mask_phone(p) for p in phones or []),
+    # The masked ID's hidden middle is the birth date: the year is all the history shows of it.
+    "birth_date": lambda value: f"{str(value)[:4]}年",
 }
 
 

@@ -270,3 +270,7 @@ def test_village2_cannot_export_or_count_village_elders(client, world):
     rows = list(load_workbook(BytesIO(response.getvalue())).active.iter_rows(values_only=True))
     assert len(rows) == 1  # the header only
     assert "王秀英" not in client.get(reverse("admin:registry_elder_changelist") + "?status=all").content.decode()
+
+
+class TestElderIdNumber(ElderFormPage):
+    view = "elder_id_number"
