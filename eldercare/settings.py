@@ -45,6 +45,7 @@ else:
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "eldercare.views.csrf_failure"  # Chinese, in the site's layout (templates/403_csrf.html)
 
 INSTALLED_APPS = [
     "eldercare",

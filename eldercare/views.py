@@ -4,7 +4,7 @@ import time
 
 from django.apps import apps
 from django.contrib.auth import views as auth_views
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -40,10 +40,20 @@ def home(request):
 @public_view
 @never_cache
 def health(request):
-    """Liveness and database check for the load balancer."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness and database check for the load balancer: 200 {"status": "ok"}, or 503 when the
+    database does not answer (the balancer then sends no users to this process)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the Chinese 'page expired' page in the site's layout; Django's reason
+    (which names cookies and referers) is logged by Django, not shown."""
+    return render(request, "403_csrf.html", status=403)
 
 
 class LoginView(auth_views.LoginView):
