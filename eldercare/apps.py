@@ -19,6 +19,7 @@ class EldercareConfig(AppConfig):
     # 首页 is left out of the menu of a role that lands on a page of its own (landing_pages);
     # the admin is in the menu of the roles whose work is there (accounts, catalogue, clocks).
     nav_items = [(_("首页"), "home", ALL_ROLES, None, 0),
+                 (_("访问记录"), "access_log", (UserRole.TOWN, UserRole.COUNTY), None, 90),
                  (_("后台管理"), "admin:index", (UserRole.TOWN, UserRole.COUNTY), None, 99)]
     # Model permissions each role's group gets (the admin uses them; our own views check scope).
     role_permissions = {

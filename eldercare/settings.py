@@ -224,6 +224,9 @@ TASKS = {
 # Elders who died or moved away this many years ago are de-identified by `deidentify_departed`
 # (docs/access.md, "Retention").
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
+# The access log's weekly "unusual access" list names each account with at least this many reveals
+# and exports (together) in the last 7 days (docs/access.md, "The access log").
+ACCESS_UNUSUAL_WEEKLY = env.int("ACCESS_UNUSUAL_WEEKLY", default=30)
 CENSUS_MAX_UPLOAD_BYTES = env.int("CENSUS_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 CENSUS_MAX_ZIP_ENTRIES = env.int("CENSUS_MAX_ZIP_ENTRIES", default=1000)
 CENSUS_MAX_INFLATED_BYTES = env.int("CENSUS_MAX_INFLATED_BYTES", default=800 * 1024 * 1024)

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from eldercare import views
+from eldercare import access_log, views
 from eldercare.access import public_view
 
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
+    path("access-log/", access_log.access_log, name="access_log"),
     path("i18n/setlang/", public_view(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("registry/census/", include("registry.census.urls")),
