@@ -17,4 +17,5 @@ urlpatterns = [
     path("elders/<int:pk>/agreements/add/", views.agreement_add, name="agreement_add"),
     path("agreements/<int:pk>/document/", views.agreement_document, name="agreement_document"),
     path("alerts/", views.alerts, name="alerts"),
+    path("call/<str:kind>/<int:pk>/<int:index>/", views.call, name="call"),
 ]

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import BooleanField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -39,6 +39,7 @@ from registry.models import (
     Elder,
     ElderGuardian,
     ElderStatusChange,
+    Guardian,
     Supervision,
 )
 from registry.panels import panels_for
@@ -344,3 +345,32 @@ def alerts(request):
         "alone": list(alert_elders(request.user).select_related("village").order_by("village_id", "name")[:200]),
         "expiring": list(expiring_agreements(request.user).select_related("elder__village").order_by("end_date")[:200]),
     })
+
+
+class TelRedirect(HttpResponseRedirect):
+    """A redirect to a tel: link (Django's redirects allow http, https and ftp only)."""
+
+    allowed_schemes = ["tel"]
+
+
+@scoped_view(roles=READ_ROLES)
+def call(request, kind, pk, index=0):
+    """Tap to call from a list that shows phones masked (健康管理): the number is looked up in the
+    user's scope, the reveal recorded (kind reveal, field phone), and the phone's dialer opened by
+    a redirect to tel:. Out of reach, or no such number: 404, nothing recorded."""
+    if kind == "elder":
+        obj = get_object_or_404(Elder.objects.for_user(request.user).only("pk", "village_id", "phones"), pk=pk)
+        phones = obj.phones or []
+    elif kind == "guardian":
+        obj = get_object_or_404(Guardian.objects.for_user(request.user).only("pk", "village_id", "phone"), pk=pk)
+        phones = [obj.phone] if obj.phone else []
+    else:
+        raise Http404
+    if index >= len(phones):
+        raise Http404
+    number = "".join(ch for ch in phones[index] if ch.isdigit() or ch in "+#,;")
+    record_access(user=request.user, kind=AccessEventKind.REVEAL, obj=obj, area_code=obj.village_id, field="phone",
+                  detail={"action": "call", "from": request.GET.get("from", "")[:40]})
+    response = TelRedirect(f"tel:{number}")
+    response["Cache-Control"] = "no-store, private"
+    return response

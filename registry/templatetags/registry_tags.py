@@ -2,7 +2,7 @@
 
 from django import template
 
-from registry.masking import mask_id_number
+from registry.masking import mask_id_number, mask_phone
 from registry.masking import masked_phones as _masked_phones
 
 register = template.Library()
@@ -16,3 +16,8 @@ def masked_phones(phones) -> str:
 @register.filter
 def masked_id(number) -> str:
     return mask_id_number(number or "")
+
+
+@register.filter
+def masked_phone(phone) -> str:
+    return mask_phone(phone or "")

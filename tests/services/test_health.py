@@ -112,11 +112,12 @@ def test_health_check_form_keeps_input_and_names_the_range(login, world):
     assert HealthCheck.objects.count() == 0
 
 
-def test_worklist_shows_phones_and_guardians_but_not_income(login, world):
+def test_worklist_shows_masked_phones_and_guardians_but_not_income(login, world):
     elder = make_elder(world.village, name="郑玉兰", age=70, phones=["13512345678"], monthly_income=888)
     make_guardian(elder, name="郑大强", phone="13698765432")
     page = worklist_names(login(world.users["clinic"]))
-    assert "13512345678" in page and "13698765432" in page and "郑大强" in page
+    assert "135****5678" in page and "136****5432" in page and "郑大强" in page
+    assert "13512345678" not in page and "13698765432" not in page
     assert "888" not in page and "月收入" not in page
 
 
