@@ -38,19 +38,32 @@ def browser():
         browser.close()
 
 
+def csp_watched(page):
+    """The page, with every Content-Security-Policy violation the browser reports collected in
+    `page.csp_violations`: the suite runs under the site's real policy and fails on any block."""
+    page.csp_violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text
+            and page.csp_violations.append(message.text))
+    return page
+
+
 @pytest.fixture
 def phone(browser):
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
                                   locale="zh-CN", timezone_id="Asia/Shanghai")
-    yield context.new_page()
+    page = csp_watched(context.new_page())
+    yield page
     context.close()
+    assert not page.csp_violations, page.csp_violations
 
 
 @pytest.fixture
 def desktop(browser):
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
-    yield context.new_page()
+    page = csp_watched(context.new_page())
+    yield page
     context.close()
+    assert not page.csp_violations, page.csp_violations
 
 
 @pytest.fixture
