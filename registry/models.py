@@ -50,6 +50,24 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+ELDER_MINIMUM_AGE = 60  # 留守老年人: 60 周岁及以上 on the day of registration
+
+
+def registration_age_error(birth_date: date, registered_on: date, when: str = "登记时") -> str | None:
+    """The one rule for who is an elder: aged 60 or more on the day of registration.
+
+    The message when `birth_date` makes someone younger than that on `registered_on` (None when
+    old enough). The page form and the admin (through Elder.clean), the census import and the
+    register's rule check (ElderQuerySet.registered_under_age) all use this rule; `when` names
+    the day in the message ("调查时" when the survey date counts, "目前" for an undated row).
+    """
+    age = age_on(birth_date, registered_on)
+    if age >= ELDER_MINIMUM_AGE:
+        return None
+    return (f"按身份证号，{when}年龄为 {age} 岁，未满 {ELDER_MINIMUM_AGE} 周岁，不属于留守老年人关爱对象；"
+            "如身份证号录错请改正")
+
+
 class ElderQuerySet(ScopedQuerySet):
     """Elders within reach; `with_flags()` adds the date-dependent flags (age, 高龄, 重点对象)."""
 
@@ -106,6 +124,16 @@ class ElderQuerySet(ScopedQuerySet):
 
     def active(self):
         return self.filter(status=ElderStatus.ACTIVE)
+
+    def registered_under_age(self):
+        """Elders younger than 60 on their registration day (the survey date, else the day the row
+        was created): rows that break the rule of registration_age_error, kept for the town to
+        fix (correct the ID number or change the status), never changed silently."""
+        registered_on = models.functions.Coalesce(
+            "surveyed_on", models.functions.TruncDate("created_at"), output_field=models.DateField())
+        limit = Func(registered_on, template=f"(%(expressions)s - interval '{ELDER_MINIMUM_AGE} years')::date",
+                     output_field=models.DateField())
+        return self.alias(latest_birth=limit).filter(birth_date__gt=F("latest_birth"))
 
     def key_targets(self):
         return self.filter(is_key_target=True)
@@ -219,6 +247,14 @@ class Elder(models.Model):
         self.id_number = parsed.number
         if self.village_id and self.village.level != "village":
             raise ValidationError({"village": _("请选择一个村(社区)。")})
+        if self.surveyed_on:
+            registered_on, when = self.surveyed_on, "调查时"
+        else:
+            registered_on = timezone.localtime(self.created_at).date() if self.created_at else timezone.localdate()
+            when = "登记时"
+        error = registration_age_error(parsed.birth_date, registered_on, when)
+        if error:
+            raise ValidationError({"id_number": error})
 
     def derive_fields(self):
         """Fill what the ID number and the name determine: birth date, sex, pinyin initials."""

@@ -330,12 +330,19 @@ def expiring_agreements(user):
     return CareAgreement.objects.for_user(user).expiring()
 
 
+def under_age_elders(user):
+    """在册 elders in reach who were under 60 when registered: for the town to correct."""
+    return Elder.objects.for_user(user).active().registered_under_age()
+
+
 def alerts_badge(request) -> int:
     """Menu badge: alerts in reach (one query)."""
     today = timezone.localdate()
     expiring = CareAgreement.objects.expiring(today).filter(elder=OuterRef("pk"))
-    return (Elder.objects.for_user(request.user).with_valid_agreement(today).annotate(expiring=Exists(expiring))
-            .filter(Q(is_disabled_alone=True, has_valid_agreement=False) | Q(expiring=True),
+    under_age = Elder.objects.registered_under_age().filter(pk=OuterRef("pk"))
+    return (Elder.objects.for_user(request.user).with_valid_agreement(today)
+            .annotate(expiring=Exists(expiring), under_age=Exists(under_age))
+            .filter(Q(is_disabled_alone=True, has_valid_agreement=False) | Q(expiring=True) | Q(under_age=True),
                     status=ElderStatus.ACTIVE).count())
 
 
@@ -344,6 +351,7 @@ def alerts(request):
     return render(request, "registry/alerts.html", {
         "alone": list(alert_elders(request.user).select_related("village").order_by("village_id", "name")[:200]),
         "expiring": list(expiring_agreements(request.user).select_related("elder__village").order_by("end_date")[:200]),
+        "under_age": list(under_age_elders(request.user).select_related("village").order_by("village_id", "name")[:200]),
     })
 
 

@@ -21,7 +21,6 @@ still open. Receipt and start by a second department record a timeline row witho
 the case (it already moved with the first).
 """
 
-from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -64,7 +63,6 @@ ACTION_ROLES = {
     CaseEventAction.CLOSE: {UserRole.TOWN},
 }
 ASSESSOR_ROLES = {UserRole.VILLAGE, UserRole.TOWN}
-URGENT_VISIT_WITHIN = timedelta(hours=24)
 
 
 class IllegalTransition(ValidationError):
@@ -119,13 +117,13 @@ def set_status(case, to_status, *, action, acting_user, note="", referral=None, 
 
 
 def _request_urgent_visit(elder, *, reason, acting_user):
-    # The visits app schedules a visit within 24 h of a special situation; relief works without it.
+    # The visits app schedules a visit within the town's time limit (24 h unless the town set
+    # another) after a special situation; relief works without it.
     try:
         from visits.services import request_urgent_visit
     except ImportError:
         return None
-    return request_urgent_visit(elder, reason=reason, due_by=timezone.now() + URGENT_VISIT_WITHIN,
-                                acting_user=acting_user)
+    return request_urgent_visit(elder, reason=reason, acting_user=acting_user)
 
 
 @transaction.atomic

@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from eldercare.audit import tracked
 from eldercare.choices import UserRole
 from eldercare.scoping import ScopedQuerySet
-from registry.models import age_on
 from services.choices import ProviderKind, ServiceItemCategory, ServiceItemEligibility, ServiceItemFee
 
 HEALTH_CHECK_AGE = 65  # 65岁及以上: the policy's annual health management
@@ -409,8 +408,8 @@ class HealthCheck(models.Model):
         if self.checked_on:
             if self.checked_on > timezone.localdate():
                 errors["checked_on"] = _("体检日期不能晚于今天。")
-            elif self.elder_id and age_on(self.elder.birth_date, self.checked_on) < HEALTH_CHECK_AGE:
-                errors["checked_on"] = _("体检日期时老人未满 %(age)s 岁，不属于65岁及以上老年人健康管理对象。") % {
+            elif self.elder_id and not health_check_age_reached(self.elder.birth_date, self.checked_on):
+                errors["checked_on"] = _("老人在体检那一年年底还不满 %(age)s 岁，不属于65岁及以上老年人健康管理对象。") % {
                     "age": HEALTH_CHECK_AGE}
         if errors:
             raise ValidationError(errors)
@@ -478,9 +477,20 @@ def with_health_status(elders, today=None):
                            contract_valid_until=Subquery(contract, output_field=models.DateField()))
 
 
-def health_check_due_elders(elders, today=None):
-    """Elders who must get a check this year: active, aged ≥ 65 on 31 December of this year."""
+def health_check_age_reached(birth_date, day) -> bool:
+    """The one rule for the 65+ annual health management: it covers the calendar year in which
+    someone turns 65 (aged 65 on 31 December of `day`'s year), so the worklist, which lists
+    everyone turning 65 this year, and the check form, which accepts them, agree."""
+    return birth_date <= _latest_birth_for_check(day.year)
+
+
+def _latest_birth_for_check(year: int):
     from datetime import date
 
+    return date(year - HEALTH_CHECK_AGE, 12, 31)
+
+
+def health_check_due_elders(elders, today=None):
+    """Elders who must get a check this year: active, reaching 65 this year (health_check_age_reached)."""
     today = today or timezone.localdate()
-    return elders.active().filter(birth_date__lte=date(today.year - HEALTH_CHECK_AGE, 12, 31))
+    return elders.active().filter(birth_date__lte=_latest_birth_for_check(today.year))

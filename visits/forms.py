@@ -111,7 +111,8 @@ class VisitForm(forms.ModelForm):
 class VisitPolicyForm(forms.ModelForm):
     class Meta:
         model = VisitPolicy
-        fields = ["high_days", "medium_days", "low_days", "key_target_max_days", "home_visit_days"]
+        fields = ["high_days", "medium_days", "low_days", "key_target_max_days", "home_visit_days", "urgent_hours",
+                  "family_followup_days"]
         widgets = {name: forms.NumberInput(attrs={"inputmode": "numeric"}) for name in fields}
 
 

@@ -26,13 +26,16 @@ LATE_ENTRY_DAYS = 30
 # Clock skew we tolerate between a phone and the server before calling a time "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
-# Policy defaults (days), also used for a town that never saved its own policy.
+# The town's defaults (days, hours), used until a town saves its own values. The care plan asks
+# for regular visits and timely follow-up but names no number: these are the town's choices,
+# editable on the 巡访周期 page, not rules of the policy.
 DEFAULT_HIGH_DAYS = 7
 DEFAULT_MEDIUM_DAYS = 15
 DEFAULT_LOW_DAYS = 30
-KEY_TARGET_MAX_DAYS = 15  # 重点对象: at least every 15 days, whatever the policy says
-DISABLED_ALONE_HOME_DAYS = 30  # 失能独居: a home visit at least every 30 days
+KEY_TARGET_MAX_DAYS = 15  # 重点对象: at least this often
+DISABLED_ALONE_HOME_DAYS = 30  # 失能独居: a home visit at least this often
 URGENT_HOURS = 24  # after a reported special situation or a hospital discharge
+FAMILY_FOLLOWUP_DAYS = 7  # 通知子女: the family's response is due within this many days
 
 
 class VisitPolicyQuerySet(ScopedQuerySet):
@@ -53,12 +56,19 @@ class VisitPolicy(models.Model):
         _("低风险巡访间隔(天)"), default=DEFAULT_LOW_DAYS, validators=[MinValueValidator(1), MaxValueValidator(90)])
     key_target_max_days = models.PositiveSmallIntegerField(
         _("重点对象最长间隔(天)"), default=KEY_TARGET_MAX_DAYS,
-        validators=[MinValueValidator(1), MaxValueValidator(KEY_TARGET_MAX_DAYS)],
-        help_text=_("重点对象至少每 15 天巡访一次，只能设得更短。"))
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("重点对象无论风险等级，至少多少天巡访一次。本镇默认 15 天。"))
     home_visit_days = models.PositiveSmallIntegerField(
         _("失能独居上门间隔(天)"), default=DISABLED_ALONE_HOME_DAYS,
-        validators=[MinValueValidator(1), MaxValueValidator(DISABLED_ALONE_HOME_DAYS)],
-        help_text=_("失能独居老人至少每 30 天上门看望一次(电话不算)，只能设得更短。"))
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("失能独居老人至少多少天上门看望一次(电话不算)。本镇默认 30 天。"))
+    urgent_hours = models.PositiveSmallIntegerField(
+        _("特殊情况后巡访时限(小时)"), default=URGENT_HOURS, validators=[MinValueValidator(1), MaxValueValidator(72)],
+        help_text=_("报告特殊情况或老人出院后，多少小时内上门巡访。本镇默认 24 小时。"))
+    family_followup_days = models.PositiveSmallIntegerField(
+        _("通知子女后回访期限(天)"), default=FAMILY_FOLLOWUP_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("巡访中通知子女后，多少天内要记下子女的答复，逾期列入村里的待办。本镇默认 7 天。"))
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
@@ -71,6 +81,11 @@ class VisitPolicy(models.Model):
 
     def __str__(self):
         return f"{self.town} {self.high_days}/{self.medium_days}/{self.low_days}"
+
+    @classmethod
+    def for_town(cls, town_code: str) -> "VisitPolicy":
+        """The town's saved policy, or an unsaved one holding the defaults."""
+        return cls.objects.filter(town_id=town_code).first() or cls(town_id=town_code)
 
     def clean(self):
         if self.high_days and self.medium_days and self.low_days and not (

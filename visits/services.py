@@ -19,7 +19,6 @@ from registry.services import record_duty_observation
 from visits.models import (
     FUTURE_TOLERANCE,
     LATE_ENTRY_DAYS,
-    URGENT_HOURS,
     UrgentVisitRequest,
     Visit,
     VisitPolicy,
@@ -170,14 +169,16 @@ def update_visit(visit, *, acting_user, **fields) -> Visit:
 @transaction.atomic
 def request_urgent_visit(elder, *, reason: str, due_by: datetime | None = None, acting_user) -> UrgentVisitRequest:
     """A special situation was reported or the elder left hospital: the next visit is due within
-    24 hours (or by `due_by`). The request stays open until a later visit fulfils it."""
+    the town's 特殊情况后巡访时限 (VisitPolicy.urgent_hours, 24 h by default) or by `due_by`. The
+    request stays open until a later visit fulfils it."""
     ensure_in_scope(elder, acting_user)
     if not reason.strip():
         raise ValidationError(_("请填写需要紧急巡访的原因。"))
     now = timezone.now()
     request = UrgentVisitRequest.objects.create(
         elder=elder, reason=reason.strip()[:300], requested_at=now,
-        due_by=due_by or now + timedelta(hours=URGENT_HOURS), requested_by=acting_user)
+        due_by=due_by or now + timedelta(hours=VisitPolicy.for_town(elder.town_code).urgent_hours),
+        requested_by=acting_user)
     refresh_visit_state([elder.pk])
     return request
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 
 from eldercare.idnumbers import IDNumberError, ParsedID, parse_id_number
-from registry.models import fields_from_id
+from registry.models import ELDER_MINIMUM_AGE, fields_from_id, registration_age_error
 
 from . import normalize as nz
 from .columns import HEADER_SEARCH_ROWS, IGNORED, SERIAL, ColumnPlan, plan_columns
@@ -28,7 +28,7 @@ from .reader import DEFAULT_MAX_BYTES, CensusFileError, Table, read_table
 
 __all__ = ["CellIssue", "CensusRow", "CensusFile", "open_census", "MINIMUM_AGE"]
 
-MINIMUM_AGE = 60
+MINIMUM_AGE = ELDER_MINIMUM_AGE
 # Rows below a line starting with one of these are notes, not data (NFKC-folded: '备注：' → '备注:').
 _NOTES_MARKERS = ("合计", "填表说明", "说明", "备注:")
 _NOTES_FIRST_CHARS = frozenset(marker[0] for marker in _NOTES_MARKERS)
@@ -165,10 +165,6 @@ class _Memo(dict):
 def _cell_text(value: object) -> str:
     """A raw cell as text for messages."""
     return nz.to_text(value) if value is not None else ""
-
-
-def _age_on(born: dt.date, day: dt.date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 # One planned column: (index, kind, key, slot, check, memo, header); `check` maps a cell to its
@@ -433,17 +429,9 @@ class CensusFile:
                     )
                 )
         on = values.get("surveyed_on") or self.today
-        age = _age_on(parsed.birth_date, on)
-        if age < MINIMUM_AGE:
-            when = "调查时" if "surveyed_on" in values else "目前"
-            row.add_error(
-                CellIssue(
-                    id_header,
-                    id_text,
-                    f"按身份证号，{when}年龄为 {age} 岁，未满 {MINIMUM_AGE} 周岁，不属于留守老年人关爱对象；"
-                    "如身份证号录错请改正",
-                )
-            )
+        error = registration_age_error(parsed.birth_date, on, "调查时" if "surveyed_on" in values else "目前")
+        if error:
+            row.add_error(CellIssue(id_header, id_text, error))
 
     def _apply_guardians(self, row: CensusRow, guardians: list[dict]) -> None:
         found = []

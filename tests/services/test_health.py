@@ -55,11 +55,19 @@ def test_diastolic_must_be_below_systolic(world):
 
 
 @time_machine.travel(datetime(2026, 11, 29, 10, tzinfo=SHANGHAI), tick=False)
-def test_check_date_not_in_future_and_elder_at_least_65(world):
+def test_check_date_not_in_future_and_elder_reaching_65_that_year(world):
     assert "晚于今天" in check_errors(make_elder(world.village, age=70), world.users["clinic"],
                                    checked_on=date(2026, 12, 1))["checked_on"][0]
-    young = make_elder(world.village, id_number=make_id_number(date(1961, 12, 20)))  # 65 on 2026-12-20
-    assert "未满 65 岁" in check_errors(young, world.users["clinic"], checked_on=date(2026, 11, 1))["checked_on"][0]
+    # 65 on 2026-12-20: on the worklist this year, so the form accepts a check in November
+    turning = make_elder(world.village, id_number=make_id_number(date(1961, 12, 20)))
+    assert turning in health_check_due_elders(Elder.objects.all())
+    assert check_errors(turning, world.users["clinic"], checked_on=date(2026, 11, 1)) == {}
+    # but not a check of 2025, the year before the one they turn 65 in
+    error = check_errors(turning, world.users["clinic"], checked_on=date(2025, 12, 31))["checked_on"][0]
+    assert "年底还不满 65 岁" in error
+    young = make_elder(world.village, id_number=make_id_number(date(1962, 1, 1)))  # 65 next year
+    assert young not in health_check_due_elders(Elder.objects.all())
+    assert "年底还不满 65 岁" in check_errors(young, world.users["clinic"], checked_on=date(2026, 11, 1))["checked_on"][0]
 
 
 def worklist_names(client):

@@ -203,20 +203,37 @@ def test_reassignment_of_another_towns_elders_is_refused(world):
         reassign_elders([elder], worker=world.users["other_village"], acting_user=world.users["town"])
 
 
+POLICY = {"high_days": 5, "medium_days": 10, "low_days": 20, "key_target_max_days": 10, "home_visit_days": 21,
+          "urgent_hours": 24, "family_followup_days": 7}
+
+
 def test_town_staff_edit_the_policy_with_limits_explained(login, world):
     from visits.models import VisitPolicy
 
     client = login(world.users["town"])
-    response = client.post(reverse("visits:policy"), {"high_days": 5, "medium_days": 10, "low_days": 20,
-                                                      "key_target_max_days": 20, "home_visit_days": 30})
-    assert "15" in response.content.decode() and not VisitPolicy.objects.exists()
-    response = client.post(reverse("visits:policy"), {"high_days": 20, "medium_days": 10, "low_days": 30,
-                                                      "key_target_max_days": 15, "home_visit_days": 30})
-    assert "高风险 ≤ 中风险 ≤ 低风险" in response.content.decode()
-    client.post(reverse("visits:policy"), {"high_days": 5, "medium_days": 10, "low_days": 20,
-                                           "key_target_max_days": 10, "home_visit_days": 21})
+    page = client.get(reverse("visits:policy")).content.decode()
+    # 7/15/30 days and 24 hours are the town's defaults, not rules of the care plan
+    assert "没有规定具体天数" in page and "本镇默认 24 小时" in page and "只能设得更短" not in page
+    response = client.post(reverse("visits:policy"), {**POLICY, "high_days": 20, "medium_days": 10})
+    assert "高风险 ≤ 中风险 ≤ 低风险" in response.content.decode() and not VisitPolicy.objects.exists()
+    response = client.post(reverse("visits:policy"), {**POLICY, "urgent_hours": 0})
+    assert response.status_code == 200 and 'class="errorlist' in response.content.decode()
+    assert not VisitPolicy.objects.exists()
+    # a town may set a longer key-target interval than the default 15 days: it is its own choice
+    client.post(reverse("visits:policy"), {**POLICY, "key_target_max_days": 20, "urgent_hours": 12})
     policy = VisitPolicy.objects.get(town=world.town)
-    assert (policy.high_days, policy.low_days, policy.updated_by) == (5, 20, world.users["town"])
+    assert (policy.high_days, policy.low_days, policy.key_target_max_days, policy.urgent_hours,
+            policy.updated_by) == (5, 20, 20, 12, world.users["town"])
+
+
+def test_urgent_visit_due_within_the_towns_hours(world):
+    from visits.models import VisitPolicy
+    from visits.services import request_urgent_visit
+
+    elder = make_elder(world.village)
+    VisitPolicy.objects.create(town=world.town, urgent_hours=12)
+    request = request_urgent_visit(elder, reason="出院", acting_user=world.users["town"])
+    assert request.due_by - request.requested_at == timedelta(hours=12)
 
 
 def test_county_overview_has_town_totals_and_villages_with_most_overdue_first(login, world):
