@@ -22,6 +22,10 @@ class UserRole(models.TextChoices):
     DEPARTMENT = "department", _("部门")
 
 
+# Roles that receive relief cases referred to a department: department officers, and clinic
+# staff, whose account names their clinic's department (卫生院) — one account, not a second one.
+REFERRAL_ROLES = (UserRole.DEPARTMENT, UserRole.CLINIC)
+
 # Who may grant which role: nobody hands out a role above their own.
 GRANTABLE_ROLES = {
     UserRole.COUNTY: [UserRole.TOWN, UserRole.VILLAGE, UserRole.CLINIC, UserRole.DEPARTMENT],

@@ -96,12 +96,14 @@ def _create_accounts(ctx: DemoContext) -> None:
     home = ctx.home_town
     home_villages = ctx.villages_of(home)
     police = Department.objects.get(town=home, kind=DepartmentKind.POLICE)
+    clinic = Department.objects.get(town=home, kind=DepartmentKind.CLINIC)
     named = [
         ("county", "县民政局 王科长", UserRole.COUNTY, ctx.county, None),
         ("town", "锦屏镇民政办 刘主任", UserRole.TOWN, home, None),
         ("village", f"{home_villages[0].name} 张文书", UserRole.VILLAGE, home_villages[0], None),
         ("village2", f"{home_villages[1].name} 陈主任", UserRole.VILLAGE, home_villages[1], None),
-        ("clinic", "锦屏镇卫生院 赵医生", UserRole.CLINIC, home, None),
+        # A clinic is a department too: the clinic account receives the cases referred to its 卫生院.
+        ("clinic", "锦屏镇卫生院 赵医生", UserRole.CLINIC, home, clinic),
         ("police", "锦屏镇派出所 孙警官", UserRole.DEPARTMENT, home, police),
     ]
     # Work phones (made up, 139 0000 xxxx): a department calls the village worker who reported a case.
@@ -115,6 +117,16 @@ def _create_accounts(ctx: DemoContext) -> None:
         if village not in home_villages[:2]:
             users.append(User(username=f"v{village.code}", real_name=f"{village.name}文书", role=UserRole.VILLAGE,
                               area=village, is_staff=True, password=password, phone=f"1390001{n:04d}"))
+    # Every department of every town has an officer, so no referral waits for nobody: the clinic's
+    # with a clinic account (role 卫生院), the others with a department account.
+    staffed = {dept.pk for *_, dept in named if dept is not None}
+    for n, dept in enumerate(Department.objects.select_related("town").order_by("town_id", "kind")):
+        if dept.pk in staffed:
+            continue
+        role = UserRole.CLINIC if dept.kind == DepartmentKind.CLINIC else UserRole.DEPARTMENT
+        users.append(User(username=f"d{dept.town_id}{dept.pk}", real_name=f"{dept.name}工作人员", role=role,
+                          area=dept.town, department=dept, is_staff=True, password=password,
+                          phone=f"1390002{n:04d}"))
     User.objects.bulk_create(users)
     groups = {g.name: g for g in Group.objects.filter(name__startswith="role:")}
     membership = User.groups.through

@@ -199,8 +199,14 @@ class User(AbstractUser):
                 raise ValidationError({"department": _("部门工作人员必须选择所属部门。")})
             if self.department.town_id != self.area_id:
                 raise ValidationError({"department": _("所属部门必须在所属乡镇内。")})
+        elif self.role == UserRole.CLINIC and self.department_id:
+            # A clinic is a department too: its staff receive the cases referred to their 卫生院.
+            if self.department.kind != DepartmentKind.CLINIC:
+                raise ValidationError({"department": _("卫生院工作人员的所属部门只能选本乡镇的卫生院。")})
+            if self.department.town_id != self.area.code[:9]:
+                raise ValidationError({"department": _("所属部门必须在所属乡镇内。")})
         elif self.department_id:
-            raise ValidationError({"department": _("只有部门工作人员才选择所属部门。")})
+            raise ValidationError({"department": _("只有部门和卫生院工作人员才选择所属部门。")})
 
     @cached_property
     def jurisdiction(self) -> str | None:

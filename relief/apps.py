@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from eldercare.choices import UserRole
 
 V, T, C, D = UserRole.VILLAGE, UserRole.TOWN, UserRole.COUNTY, UserRole.DEPARTMENT
+CL = UserRole.CLINIC  # clinic staff work the cases referred to their 卫生院, like a department
 
 
 class ReliefConfig(AppConfig):
@@ -12,9 +13,9 @@ class ReliefConfig(AppConfig):
     # (label, url name, roles, badge) entries for the menu; see eldercare.context_processors.
     # The rank orders the menu by how often each role opens the page (lower first).
     nav_items = [
-        (_("救助待办"), "relief:inbox", (V, T, D), "relief.views.inbox_badge", {V: 20, T: 10, D: 20}),
+        (_("救助待办"), "relief:inbox", (V, T, D, CL), "relief.views.inbox_badge", {V: 20, T: 10, D: 20, CL: 15}),
         (_("救助个案"), "relief:case_list", (V, T, C), None, {V: 80, T: 40, C: 10}),
-        (_("转办个案"), "relief:referral_list", (D,), None, 10),
+        (_("转办个案"), "relief:referral_list", (D, CL), None, {D: 10, CL: 30}),
         (_("上报特殊情况"), "relief:case_report", (V,), None, 40),
         (_("风险复评"), "relief:reassessment_due", (V, T, C), None, 60),
     ]

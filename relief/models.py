@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from eldercare.audit import tracked
-from eldercare.choices import UserRole
+from eldercare.choices import REFERRAL_ROLES, UserRole
 from eldercare.scoping import ScopedQuerySet
 from registry.choices import ElderRiskLevel
 from relief.choices import (
@@ -114,16 +114,15 @@ QUEUE_ORDER = [F("is_overdue").desc(), _urgent_first(), F("next_due").asc(nulls_
 
 class ReliefCaseQuerySet(ScopedQuerySet):
     """Cases within reach. Village staff: their village; town: their town; county: the county;
-    department officers: only cases referred to their department; clinic staff: none."""
+    department officers and clinic staff: only cases referred to their department (a clinic
+    account's department is its 卫生院; without one it sees no case)."""
 
     area_path = "village__code"
 
     def restrict_role(self, queryset, user):
-        if user.role == UserRole.DEPARTMENT:
+        if user.role in REFERRAL_ROLES:
             return queryset.filter(Exists(Referral.objects.filter(case=OuterRef("pk"),
                                                                   department_id=user.department_id)))
-        if user.role == UserRole.CLINIC:
-            return queryset.none()
         return queryset
 
     def with_clocks(self, now=None):
@@ -230,7 +229,7 @@ class ReliefCase(models.Model):
         departments the case is referred to only (the village sees status and outcome)."""
         if not self.is_sensitive or user.is_superuser:
             return True
-        return user.role in (UserRole.TOWN, UserRole.DEPARTMENT)  # a department only reaches its own cases
+        return user.role in (UserRole.TOWN, *REFERRAL_ROLES)  # a department only reaches its own cases
 
     @property
     def is_urgent(self) -> bool:
@@ -254,14 +253,15 @@ class ReliefCase(models.Model):
 
 
 class ReferralQuerySet(ScopedQuerySet):
-    """Referrals within reach: department officers see their department's; the village none."""
+    """Referrals within reach: department officers and clinic staff see their department's; the
+    village none."""
 
     area_path = "case__village__code"
 
     def restrict_role(self, queryset, user):
-        if user.role == UserRole.DEPARTMENT:
+        if user.role in REFERRAL_ROLES:
             return queryset.filter(department_id=user.department_id)
-        if user.role in (UserRole.VILLAGE, UserRole.CLINIC):
+        if user.role == UserRole.VILLAGE:
             return queryset.none()
         return queryset
 
@@ -343,10 +343,8 @@ class CaseEventQuerySet(ScopedQuerySet):
     area_path = "case__village__code"
 
     def restrict_role(self, queryset, user):
-        if user.role == UserRole.DEPARTMENT:
+        if user.role in REFERRAL_ROLES:
             return queryset.filter(referral__department_id=user.department_id)
-        if user.role == UserRole.CLINIC:
-            return queryset.none()
         return queryset
 
 

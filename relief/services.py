@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from eldercare.choices import UserRole
+from eldercare.choices import REFERRAL_ROLES, UserRole
 from eldercare.models import Department
 from eldercare.scoping import ensure_in_scope
 from registry.choices import ElderRiskLevel, ElderStatus
@@ -57,9 +57,10 @@ ACTION_ROLES = {
     CaseEventAction.RESUBMIT: {UserRole.VILLAGE, UserRole.TOWN},
     CaseEventAction.ACCEPT: {UserRole.TOWN},
     CaseEventAction.REFER: {UserRole.TOWN},
-    CaseEventAction.RECEIVE: {UserRole.DEPARTMENT},
-    CaseEventAction.START: {UserRole.DEPARTMENT},
-    CaseEventAction.CLOSE_REFERRAL: {UserRole.DEPARTMENT},
+    # Department officers and clinic staff (REFERRAL_ROLES), each on their own department's referral.
+    CaseEventAction.RECEIVE: set(REFERRAL_ROLES),
+    CaseEventAction.START: set(REFERRAL_ROLES),
+    CaseEventAction.CLOSE_REFERRAL: set(REFERRAL_ROLES),
     CaseEventAction.CLOSE: {UserRole.TOWN},
 }
 ASSESSOR_ROLES = {UserRole.VILLAGE, UserRole.TOWN}

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from eldercare.access import scoped_view
 from eldercare.audit import record_access
-from eldercare.choices import AccessEventKind, UserRole
+from eldercare.choices import REFERRAL_ROLES, AccessEventKind, UserRole
 from eldercare.models import Department
 from eldercare.spreadsheets import Sheet, xlsx_response
 from registry.choices import SupervisionResult
@@ -37,6 +37,7 @@ from relief.models import CaseEvent, Referral, ReliefCase, RiskAssessment, with_
 from relief.risk import propose_assessment
 
 T, V, D, C = UserRole.TOWN, UserRole.VILLAGE, UserRole.DEPARTMENT, UserRole.COUNTY
+CL = UserRole.CLINIC  # a clinic is a department too: it works the cases referred to its 卫生院
 REPORTERS = (V, T)
 PAGE_SIZE = 50
 
@@ -47,13 +48,13 @@ PAGE_SIZE = 50
 def inbox_rows(user):
     """What `user` must act on next — the inbox page and the nav badge count the same rows.
 
-    Town: new reports (已上报) and every open case with an overdue clock; department: its
-    referrals not yet closed; village: reports sent back for more information (退回补充).
+    Town: new reports (已上报) and every open case with an overdue clock; department (and
+    clinic): its referrals not yet closed; village: reports sent back for more information (退回补充).
     """
     if user.is_superuser or user.role == T:
         cases = ReliefCase.objects.for_user(user).with_clocks()
         return cases.filter(Q(status=ReliefCaseStatus.REPORTED) | Q(is_overdue=True))
-    if user.role == D:
+    if user.role in REFERRAL_ROLES:
         return Referral.objects.for_user(user).open()
     if user.role == V:
         return ReliefCase.objects.for_user(user).filter(status=ReliefCaseStatus.RETURNED)
@@ -65,11 +66,11 @@ def inbox_badge(request) -> int:
     return inbox_rows(request.user).count()
 
 
-@scoped_view(roles=(V, T, D))
+@scoped_view(roles=(V, T, D, CL))
 def inbox(request):
     """The to-do list of whoever must act next."""
     rows = inbox_rows(request.user)
-    if request.user.role == D:
+    if request.user.role in REFERRAL_ROLES:
         rows = rows.with_clocks().select_related("case__elder", "case__village", "department").in_queue_order()
         return render(request, "relief/referral_list.html", {"referrals": rows[:200], "title": _("待办")})
     rows = (rows.with_clocks() if request.user.role == V else rows)
@@ -129,7 +130,7 @@ def _referral_queue(user):
             .select_related("case__elder", "case__village", "department").in_queue_order())
 
 
-@scoped_view(roles=(D,))
+@scoped_view(roles=(D, CL))
 def referral_list(request):
     """The department queue: cases referred to this department, open first, overdue in red."""
     rows = _referral_queue(request.user)
@@ -137,7 +138,7 @@ def referral_list(request):
     return render(request, "relief/referral_list.html", {"referrals": page, "page": page, "title": _("转办个案")})
 
 
-@scoped_view(roles=(D,))
+@scoped_view(roles=(D, CL))
 def referral_export(request):
     """The department's referrals as .xlsx (the department may read its cases' narratives)."""
     user = request.user
@@ -301,7 +302,7 @@ def _case_forms(user, case, bound=None):
 
 def _referral_forms(user, referrals, bound=None):
     """The buttons of the user's own department on its referral."""
-    if user.role != D:
+    if user.role not in REFERRAL_ROLES:
         return []
     out = []
     for referral in referrals:
@@ -331,11 +332,11 @@ def _case_context(request, case, *, bound_case=None, bound_referral=None):
         "referrals": referrals,
         "case_forms": _case_forms(user, case, bound_case),
         "referral_forms": _referral_forms(user, referrals, bound_referral),
-        "show_referrals": user.is_superuser or user.role in (T, C, D),
+        "show_referrals": user.is_superuser or user.role in (T, C, *REFERRAL_ROLES),
     }
 
 
-@scoped_view(roles=(V, T, C, D))
+@scoped_view(roles=(V, T, C, D, CL))
 def case_detail(request, pk):
     """One case: facts, clocks, timeline and the buttons of whoever may act now."""
     case = get_object_or_404(ReliefCase.objects.for_user(request.user), pk=pk)
@@ -392,7 +393,7 @@ def case_action(request, pk, action):
     return render(request, "relief/case_detail.html", context)
 
 
-@scoped_view(roles=(D,))
+@scoped_view(roles=(D, CL))
 def referral_action(request, pk, action):
     """POST one department step on its own referral (receive, start, close)."""
     if request.method != "POST" or action not in REFERRAL_ACTIONS:

@@ -1,8 +1,8 @@
 """Standing fixtures: a small county with two towns, three villages and one user per role.
 
 `world.users` holds: county, town (锦屏镇), village (李家湾村), village2 (青龙村, same town),
-other_town (新市镇 staff), other_village (a village of 新市镇), clinic (锦屏镇卫生院),
-police (锦屏镇派出所). Tests log in with `client.force_login(world.users["village"])`.
+other_town (新市镇 staff), other_village (a village of 新市镇), clinic (锦屏镇卫生院, whose account
+belongs to the 卫生院 department `world.clinic`), police (锦屏镇派出所), justice (锦屏镇司法所). Tests log in with `client.force_login(world.users["village"])`.
 """
 
 from types import SimpleNamespace

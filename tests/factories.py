@@ -48,6 +48,8 @@ def make_world() -> SimpleNamespace:
     other_village = Area.objects.create(code="511529101201", name="石板村", level=AreaLevel.VILLAGE, parent=other_town)
     police = Department.objects.create(town=town, name="锦屏镇派出所", kind=DepartmentKind.POLICE)
     justice = Department.objects.create(town=town, name="锦屏镇司法所", kind=DepartmentKind.JUSTICE)
+    # A clinic is a department too: the clinic account belongs to it (cases referred to 卫生院).
+    clinic = Department.objects.create(town=town, name="锦屏镇卫生院", kind=DepartmentKind.CLINIC)
     users = {
         "county": make_user("county", UserRole.COUNTY, county),
         "town": make_user("town", UserRole.TOWN, town),
@@ -55,12 +57,13 @@ def make_world() -> SimpleNamespace:
         "village2": make_user("village2", UserRole.VILLAGE, village2),
         "other_town": make_user("other_town", UserRole.TOWN, other_town),
         "other_village": make_user("other_village", UserRole.VILLAGE, other_village),
-        "clinic": make_user("clinic", UserRole.CLINIC, town),
+        "clinic": make_user("clinic", UserRole.CLINIC, town, department=clinic),
         "police": make_user("police", UserRole.DEPARTMENT, town, department=police),
         "justice": make_user("justice", UserRole.DEPARTMENT, town, department=justice),
     }
     return SimpleNamespace(county=county, town=town, other_town=other_town, village=village, village2=village2,
-                           other_village=other_village, police=police, justice=justice, users=users)
+                           other_village=other_village, police=police, justice=justice, clinic=clinic,
+                           users=users)
 
 
 def make_elder(village, **fields) -> Elder:

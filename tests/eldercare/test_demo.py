@@ -34,6 +34,15 @@ def test_every_demo_account_sees_only_its_jurisdiction(demo_data):
 
 
 @pytest.mark.django_db
+def test_every_demo_department_has_an_officer_and_the_clinic_account_is_its_clinics(demo_data):
+    from eldercare.models import Department
+
+    assert not Department.objects.filter(staff__isnull=True).exists()
+    clinic = User.objects.get(username="clinic")
+    assert clinic.department.kind == "clinic" and clinic.department.town_id == clinic.area_id
+
+
+@pytest.mark.django_db
 def test_demo_villages_have_valid_codes_under_their_town(demo_data):
     for village in Area.objects.villages():
         village.full_clean()

@@ -31,7 +31,7 @@ def make_case(world, *, status=S.REPORTED, elder=None, case_type=ReliefCaseType.
     referrals = services.refer_case(case, departments=departments or [world.police], acting_user=town)
     if status == S.REFERRED:
         return _fresh(case)
-    officer = world.users["police"]
+    officer = world.users["clinic" if referrals[0].department == world.clinic else "police"]
     services.receive_referral(referrals[0], acting_user=officer)
     if status == S.RECEIVED:
         return _fresh(case)

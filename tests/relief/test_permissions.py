@@ -12,7 +12,7 @@ from django.utils import timezone
 from registry.choices import SupervisionMethod, SupervisionResult
 from registry.models import Supervision
 from relief import services
-from relief.choices import ReliefCaseStatus
+from relief.choices import ReliefCaseStatus, ReliefCaseType
 from relief.models import ClockPolicy, Referral
 from tests.factories import make_elder, make_guardian
 from tests.matrix import AdminMatrix, PageMatrix
@@ -118,6 +118,57 @@ class TestReportPage(PageMatrix):
 
     def marker(self, obj):
         return NAME
+
+
+def case_for_the_clinic(world, status=S.REFERRED):
+    return make_case(world, status=status, elder=make_elder(world.village, name=NAME),
+                     case_type=ReliefCaseType.CRITICAL_ILLNESS, departments=[world.clinic])
+
+
+# A clinic is a department too: the clinic account reaches exactly the cases referred to its 卫生院.
+OUT_OF_THE_CLINICS_CASES = ["village2", "other_town", "other_village", "police", "justice"]
+
+
+class TestCaseReferredToTheClinic(CaseMarker, PageMatrix):
+    in_scope = ["village", "town", "county", "clinic"]
+    out_of_scope = OUT_OF_THE_CLINICS_CASES
+
+    def make(self, world):
+        return case_for_the_clinic(world)
+
+    def url(self, obj):
+        return reverse("relief:case_detail", args=[obj.pk])
+
+
+class TestInboxOfTheClinic(CaseMarker, PageMatrix):
+    kind = "list"
+    in_scope = ["clinic"]
+    out_of_scope = OUT_OF_THE_CLINICS_CASES + ["village"]
+
+    def make(self, world):
+        return case_for_the_clinic(world)
+
+    def url(self, obj):
+        return reverse("relief:inbox")
+
+
+class TestClinicQueue(TestInboxOfTheClinic):
+    out_of_scope = OUT_OF_THE_CLINICS_CASES + ["village", "town"]
+
+    def url(self, obj):
+        return reverse("relief:referral_list")
+
+
+class TestClinicReferralStepPost(CaseMarker, PageMatrix):
+    method = "post"
+    in_scope = ["clinic"]
+    out_of_scope = OUT_OF_THE_CLINICS_CASES + ["village", "town"]
+
+    def make(self, world):
+        return Referral.objects.get(case=case_for_the_clinic(world, S.IN_PROGRESS))
+
+    def url(self, obj):
+        return reverse("relief:referral_action", args=[obj.pk, "close"])
 
 
 class TestCaseStepPost(CaseMarker, PageMatrix):
