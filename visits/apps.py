@@ -11,6 +11,8 @@ class VisitsConfig(AppConfig):
     # The rank orders the menu by how often each role opens the page (lower first).
     nav_items = [
         (_("今日待访"), "visits:today", [UserRole.VILLAGE], "visits.views.due_badge", 10),
+        (_("子女答复待跟进"), "visits:followups", [UserRole.VILLAGE, UserRole.TOWN], "visits.views.followups_badge",
+         {UserRole.VILLAGE: 15, UserRole.TOWN: 25}),
         (_("巡访总览"), "visits:overview", [UserRole.TOWN, UserRole.COUNTY], None, 20),
         (_("巡访周期"), "visits:policy", [UserRole.TOWN], None, 95),
         (_("调整巡访责任人"), "visits:reassign", [UserRole.TOWN], None, 85),
@@ -21,6 +23,7 @@ class VisitsConfig(AppConfig):
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.
     role_permissions = {
         UserRole.COUNTY: ["view_visit", "view_visitpolicy", "view_urgentvisitrequest"],
-        UserRole.TOWN: ["view_visit", "view_visitpolicy", "change_visitpolicy", "view_urgentvisitrequest"],
-        UserRole.VILLAGE: ["view_visit", "view_urgentvisitrequest"],
+        UserRole.TOWN: ["view_visit", "view_visitpolicy", "change_visitpolicy", "view_urgentvisitrequest",
+                        "view_familynotice"],
+        UserRole.VILLAGE: ["view_visit", "view_urgentvisitrequest", "view_familynotice"],
     }

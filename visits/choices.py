@@ -32,3 +32,15 @@ class DueBucket(models.TextChoices):
     TODAY = "today", _("今天到期")
     WEEK = "week", _("本周到期")
     LATER = "later", _("以后")
+
+
+class FamilyNoticeMethod(models.TextChoices):
+    PHONE = "phone", _("电话")
+    MESSAGE = "message", _("短信/微信")
+    IN_PERSON = "in_person", _("当面")
+
+
+class FamilyNoticeStatus(models.TextChoices):
+    OPEN = "open", _("待子女答复")
+    RESPONDED = "responded", _("子女已答复")
+    ESCALATED = "escalated", _("已转督促")

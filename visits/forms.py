@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from eldercare.choices import UserRole
 from eldercare.models import User
-from registry.choices import DutyFulfilment, GuardianDuty
+from registry.choices import DutyFulfilment, GuardianDuty, SupervisionMethod, SupervisionResult
 from registry.models import Guardian
+from visits.choices import FamilyNoticeMethod
 from visits.models import CHECKLIST, Visit, VisitPolicy
 from visits.services import validate_visited_at
 
@@ -29,6 +30,14 @@ class VisitForm(forms.ModelForm):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     duty_guardian = forms.ModelChoiceField(label=_("赡养人"), queryset=None, required=False,
                                            empty_label=_("（不记录）"))
+    # 通知子女: who was told, how and what was asked (a FamilyNotice; visits.services.notify_family)
+    notice_guardian = forms.ModelChoiceField(label=_("通知了哪位赡养人"), queryset=None, required=False,
+                                             empty_label=_("（未登记的家人）"))
+    notice_method = forms.ChoiceField(label=_("通知方式"), choices=FamilyNoticeMethod.choices,
+                                      initial=FamilyNoticeMethod.PHONE, required=False, widget=forms.RadioSelect)
+    notice_asked = forms.CharField(label=_("请子女做什么"), max_length=300, required=False,
+                                   widget=forms.Textarea(attrs={"rows": 2}),
+                                   help_text=_("不填则按巡访发现的问题写“请子女予以照顾”。"))
 
     class Meta:
         model = Visit
@@ -58,6 +67,12 @@ class VisitForm(forms.ModelForm):
         guardians = Guardian.objects.filter(elder_links__elder=elder) if with_key else Guardian.objects.none()
         self.fields["duty_guardian"].queryset = guardians
         self.fields["duty_guardian"].label_from_instance = lambda g: g.name
+        if with_key:
+            self.fields["notice_guardian"].queryset = guardians
+            self.fields["notice_guardian"].label_from_instance = lambda g: g.name
+        else:  # the family is notified when the visit is first recorded
+            for name in ("notice_guardian", "notice_method", "notice_asked"):
+                del self.fields[name]
         self.duty_fields = []
         for duty in GuardianDuty:
             name = f"duty_{duty.value}"
@@ -104,8 +119,43 @@ class VisitForm(forms.ModelForm):
         return [(guardian, name.removeprefix("duty_"), self.cleaned_data[name])
                 for name in self.duty_fields if self.cleaned_data.get(name)]
 
+    def family_notice(self):
+        """Who was told, how and what was asked, for notify_family (when 通知子女 is ticked)."""
+        if not self.cleaned_data.get("notify_family") or "notice_method" not in self.fields:
+            return None
+        return {"guardian": self.cleaned_data.get("notice_guardian"),
+                "method": self.cleaned_data.get("notice_method") or FamilyNoticeMethod.PHONE,
+                "asked": self.cleaned_data.get("notice_asked", "")}
+
     def visit_fields(self):
         return {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
+
+
+class FamilyResponseForm(forms.Form):
+    response = forms.CharField(label=_("子女答复"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+                               error_messages={"required": _("请填写子女的答复：谁回复的、答应做什么。")})
+    responded_on = forms.DateField(label=_("答复日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responded_on"].initial = timezone.localdate()
+
+
+class FamilyEscalationForm(forms.Form):
+    """督促: the family did not answer or refused (a registry supervision record)."""
+
+    guardian = forms.ModelChoiceField(label=_("督促的赡养人"), queryset=None,
+                                      error_messages={"required": _("请选择督促的是哪一位赡养人。")})
+    method = forms.ChoiceField(label=_("督促方式"), choices=SupervisionMethod.choices, widget=forms.RadioSelect)
+    result = forms.ChoiceField(label=_("督促结果"), choices=SupervisionResult.choices, widget=forms.RadioSelect,
+                               help_text=_("选“拒不履行”后，接着上报乡镇(赡养人不履行义务)。"))
+    guardian_response = forms.CharField(label=_("赡养人表态"), max_length=500, required=False,
+                                        widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, elder, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["guardian"].queryset = Guardian.objects.filter(elder_links__elder=elder)
+        self.fields["guardian"].label_from_instance = lambda g: g.name
 
 
 class VisitPolicyForm(forms.ModelForm):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from eldercare.audit import tracked
 from eldercare.choices import UserRole
 from eldercare.scoping import ScopedQuerySet
-from visits.choices import VisitCheck, VisitMethod, VisitOutcome
+from visits.choices import FamilyNoticeMethod, FamilyNoticeStatus, VisitCheck, VisitMethod, VisitOutcome
 
 # A visit may be corrected by the village for this long after it was entered; later only the
 # town's civil-affairs office may change it (the record has then been counted in reports).
@@ -251,6 +251,73 @@ class UrgentVisitRequest(models.Model):
 
     def __str__(self):
         return f"{self.elder} {self.reason}"
+
+
+class FamilyNoticeQuerySet(ScopedQuerySet):
+    """Notices to families within reach: village and town staff (and the county, reading);
+    clinic and department officers see none."""
+
+    area_path = "elder__village__code"
+
+    def restrict_role(self, queryset, user):
+        if user.role in (UserRole.CLINIC, UserRole.DEPARTMENT):
+            return queryset.none()
+        return queryset
+
+    def open(self):
+        """Waiting for the family's answer: the village's follow-up worklist."""
+        return self.filter(status=FamilyNoticeStatus.OPEN)
+
+    def with_overdue(self, today=None):
+        """Annotate `is_overdue`: the answer was due before `today` (the one definition)."""
+        today = today or timezone.localdate()
+        return self.annotate(is_overdue=models.ExpressionWrapper(
+            models.Q(status=FamilyNoticeStatus.OPEN, due_on__lt=today), output_field=models.BooleanField()))
+
+
+@tracked()
+class FamilyNotice(models.Model):
+    """通知子女: staff told a guardian about the elder — who, how, what was asked — and the
+    family's answer is due by `due_on` (the town's 通知子女后回访期限). Open, it is on the village's
+    follow-up worklist until the answer is recorded (子女已答复) or it is escalated to a
+    supervision (已转督促; a 拒不履行 supervision then becomes a relief case)."""
+
+    visit = models.ForeignKey(Visit, verbose_name=_("巡访记录"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="family_notices")
+    elder = models.ForeignKey("registry.Elder", verbose_name=_("老人"), on_delete=models.PROTECT,
+                              related_name="family_notices")
+    guardian = models.ForeignKey("registry.Guardian", verbose_name=_("通知的赡养人"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="family_notices")
+    method = models.CharField(_("通知方式"), max_length=10, choices=FamilyNoticeMethod.choices,
+                              default=FamilyNoticeMethod.PHONE)
+    asked = models.CharField(_("请子女做什么"), max_length=300)
+    notified_on = models.DateField(_("通知日期"))
+    due_on = models.DateField(_("答复期限"))
+    status = models.CharField(_("状态"), max_length=10, choices=FamilyNoticeStatus.choices,
+                              default=FamilyNoticeStatus.OPEN)
+    response = models.CharField(_("子女答复"), max_length=500, blank=True)
+    closed_on = models.DateField(_("办结日期"), null=True, blank=True)
+    supervision = models.ForeignKey("registry.Supervision", verbose_name=_("督促记录"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="family_notices")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("通知人"), on_delete=models.PROTECT,
+                                    related_name="+")
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("办结人"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    objects = FamilyNoticeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("通知子女")
+        verbose_name_plural = _("通知子女")
+        ordering = ["due_on", "id"]
+        indexes = [
+            # the follow-up worklist and its menu badge: open notices, earliest due first
+            models.Index(fields=["due_on"], name="family_notice_open", condition=models.Q(status="open")),
+        ]
+
+    def __str__(self):
+        return f"{self.elder} {self.notified_on:%Y-%m-%d} {self.get_status_display()}"
 
 
 class ElderVisitStateQuerySet(ScopedQuerySet):

@@ -15,10 +15,12 @@ from django.utils.translation import gettext as _
 
 from eldercare.choices import UserRole
 from eldercare.scoping import OutOfScope, ensure_in_scope
-from registry.services import record_duty_observation
+from registry.services import record_duty_observation, record_supervision
+from visits.choices import FamilyNoticeMethod, FamilyNoticeStatus
 from visits.models import (
     FUTURE_TOLERANCE,
     LATE_ENTRY_DAYS,
+    FamilyNotice,
     UrgentVisitRequest,
     Visit,
     VisitPolicy,
@@ -98,12 +100,15 @@ def resize_photo(upload) -> ContentFile:
 
 
 @transaction.atomic
-def record_visit(elder, *, acting_user, submission_key, duties=(), **fields):
+def record_visit(elder, *, acting_user, submission_key, duties=(), family_notice=None, **fields):
     """Store one visit; idempotent on `submission_key`: the same key again (double tap, retry,
     back button, two requests at once) returns the visit already stored and `created=False`.
 
     `duties` are (guardian, duty, fulfilment) observed at the visit; each becomes a registry
     duty observation. Open urgent requests made before the visit (to the minute) are marked fulfilled by it.
+    When the visit is marked 通知子女, `family_notice` ({guardian, method, asked}, all optional)
+    says who was told, how and what was asked: it becomes a FamilyNotice whose answer is due in
+    the town's 通知子女后回访期限 (notify_family).
     Returns (visit, created).
     """
     _check_may_record(elder, acting_user)
@@ -131,9 +136,80 @@ def record_visit(elder, *, acting_user, submission_key, duties=(), **fields):
                                 observed_on=timezone.localdate(visit.visited_at), note=_("巡访时观察"),
                                 acting_user=acting_user)
     UrgentVisitRequest.objects.filter(elder=elder).fulfilled_by_visit_at(visit.visited_at).update(fulfilled_by=visit)
+    if visit.notify_family:
+        notify_family(elder, visit=visit, acting_user=acting_user, **(family_notice or {}))
     refresh_visit_state([elder.pk])
     ensure_in_scope(visit, acting_user)
     return visit, True
+
+
+def _default_request(visit) -> str:
+    """What the family is asked when the worker wrote nothing: the visit's findings."""
+    found = "、".join(f"{label}{answer}" for label, answer in visit.problems) if visit else ""
+    return (_("巡访发现：%s。") % found if found else "") + _("请子女和其他家庭成员予以照顾，并回复村委会。")
+
+
+@transaction.atomic
+def notify_family(elder, *, acting_user, visit=None, guardian=None, method=FamilyNoticeMethod.PHONE, asked="",
+                  notified_on=None) -> FamilyNotice:
+    """通知子女 (policy 二(三)): record who was told, how and what was asked, with the family's
+    answer due in the town's `family_followup_days`; it stays on the village's follow-up worklist
+    until the answer is recorded or it is escalated to a supervision."""
+    _check_may_record(elder, acting_user)
+    if guardian is not None and not guardian.elder_links.filter(elder=elder).exists():
+        raise ValidationError({"guardian": _("所选赡养人不是这位老人的赡养人，请重新选择。")})
+    notified_on = notified_on or (timezone.localdate(visit.visited_at) if visit else timezone.localdate())
+    days = VisitPolicy.for_town(elder.town_code).family_followup_days
+    notice = FamilyNotice(visit=visit, elder=elder, guardian=guardian, method=method or FamilyNoticeMethod.PHONE,
+                          asked=(asked or "").strip()[:300] or _default_request(visit), notified_on=notified_on,
+                          due_on=notified_on + timedelta(days=days), recorded_by=acting_user)
+    notice.full_clean()
+    notice.save()
+    ensure_in_scope(notice, acting_user)
+    return notice
+
+
+def _open_notice(notice, user) -> FamilyNotice:
+    _check_may_record(notice.elder, user)
+    notice = FamilyNotice.objects.select_for_update().get(pk=notice.pk)
+    if notice.status != FamilyNoticeStatus.OPEN:
+        raise ValidationError(_("这条通知已经办结（%s），不用再处理。") % notice.get_status_display())
+    return notice
+
+
+@transaction.atomic
+def record_family_response(notice, *, response: str, responded_on=None, acting_user) -> FamilyNotice:
+    """The family answered: what they said or did. The notice leaves the worklist (子女已答复)."""
+    notice = _open_notice(notice, acting_user)
+    response = (response or "").strip()
+    if not response:
+        raise ValidationError({"response": _("请填写子女的答复：谁回复的、答应做什么。")})
+    responded_on = responded_on or timezone.localdate()
+    if responded_on > timezone.localdate() or responded_on < notice.notified_on:
+        raise ValidationError({"responded_on": _("答复日期应在通知日期和今天之间。")})
+    notice.status, notice.response, notice.closed_on, notice.closed_by = (
+        FamilyNoticeStatus.RESPONDED, response[:500], responded_on, acting_user)
+    notice.save(update_fields=["status", "response", "closed_on", "closed_by"])
+    return notice
+
+
+@transaction.atomic
+def escalate_family_notice(notice, *, guardian, method: str, result: str, guardian_response: str = "",
+                           supervised_on=None, acting_user):
+    """The family did not answer or refused: the committee supervises (督促) the guardian; the
+    notice is closed as 已转督促 and linked to the supervision. A 拒不履行 result goes on to a
+    relief case (the relief app's 从督促记录上报 page). Returns the supervision."""
+    notice = _open_notice(notice, acting_user)
+    if guardian is None:
+        raise ValidationError({"guardian": _("请选择督促的是哪一位赡养人。")})
+    supervised_on = supervised_on or timezone.localdate()
+    supervision = record_supervision(notice.elder, guardian=guardian, supervised_on=supervised_on, method=method,
+                                     result=result, guardian_response=guardian_response, acting_user=acting_user)
+    notice.status, notice.supervision, notice.closed_on, notice.closed_by = (
+        FamilyNoticeStatus.ESCALATED, supervision, supervised_on, acting_user)
+    notice.response = guardian_response[:500]
+    notice.save(update_fields=["status", "supervision", "closed_on", "closed_by", "response"])
+    return supervision
 
 
 def _same_submission(existing, elder):

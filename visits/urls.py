@@ -13,4 +13,6 @@ urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("policy/", views.policy, name="policy"),
     path("reassign/", views.reassign, name="reassign"),
+    path("followups/", views.followups, name="followups"),
+    path("followups/<int:pk>/", views.followup, name="followup"),
 ]

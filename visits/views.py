@@ -17,11 +17,18 @@ from eldercare.choices import AccessEventKind, AreaLevel, UserRole
 from eldercare.models import Area, User
 from eldercare.replica import reads_from_replica
 from registry.models import Elder
-from visits.choices import DueBucket
-from visits.forms import ReassignForm, VisitForm, VisitPolicyForm
-from visits.models import Visit, VisitPolicy
+from visits.choices import DueBucket, FamilyNoticeStatus
+from visits.forms import FamilyEscalationForm, FamilyResponseForm, ReassignForm, VisitForm, VisitPolicyForm
+from visits.models import FamilyNotice, Visit, VisitPolicy
 from visits.schedule import annotate_schedule, due_within_week, schedule_counts
-from visits.services import reassign_elders, record_visit, save_policy, update_visit
+from visits.services import (
+    escalate_family_notice,
+    reassign_elders,
+    record_family_response,
+    record_visit,
+    save_policy,
+    update_visit,
+)
 
 FIELD_ROLES = [UserRole.VILLAGE, UserRole.TOWN]
 READ_ROLES = [UserRole.VILLAGE, UserRole.TOWN, UserRole.COUNTY]
@@ -65,7 +72,8 @@ def record(request, elder_pk):
             try:
                 visit, created = record_visit(elder, acting_user=request.user,
                                               submission_key=form.cleaned_data["submission_key"],
-                                              duties=form.duties(), **form.visit_fields())
+                                              duties=form.duties(), family_notice=form.family_notice(),
+                                              **form.visit_fields())
             except ValidationError as error:
                 _attach_errors(form, error)
             else:
@@ -89,6 +97,8 @@ def _after_record(request, visit, created):
         messages.info(request, _("这次巡访已经保存过了，没有重复保存。"))
         return redirect("visits:visit", visit.pk)
     messages.success(request, _("已保存 %(name)s 的巡访记录。") % {"name": visit.elder.name})
+    if visit.notify_family:
+        messages.info(request, _("已记下通知子女，子女答复前列在“子女答复待跟进”里。"))
     if visit.report_to_town:
         try:
             return redirect(reverse("relief:case_from_visit", args=[visit.pk]))
@@ -233,3 +243,72 @@ def reassign(request):
                 return redirect(f"{reverse('visits:reassign')}?village={village.code}")
         form.elder_rows = list(elders)
     return render(request, "visits/reassign.html", {"villages": villages, "village": village, "form": form})
+
+
+# --- 通知子女: the follow-up worklist -------------------------------------------------------------
+
+
+def _open_notices(user):
+    return FamilyNotice.objects.for_user(user).open()
+
+
+def followups_badge(request) -> int:
+    """Menu badge: notices to families still waiting for their answer (one query)."""
+    return _open_notices(request.user).count()
+
+
+@scoped_view(roles=READ_ROLES)
+def followups(request):
+    """子女答复待跟进: every 通知子女 whose answer is not recorded and that is not escalated,
+    overdue first (the village's worklist; the town sees all its villages)."""
+    rows = (_open_notices(request.user).with_overdue()
+            .select_related("elder", "elder__village", "guardian", "recorded_by")
+            .order_by("-is_overdue", "due_on", "id"))
+    page = Paginator(rows, WORKLIST_PAGE).get_page(request.GET.get("page"))
+    return render(request, "visits/followups.html", {"page": page, "can_act": _may_act(request.user)})
+
+
+def _may_act(user) -> bool:
+    return user.is_superuser or user.role in FIELD_ROLES
+
+
+@scoped_view(roles=READ_ROLES)
+def followup(request, pk):
+    """One notice: what was asked of whom; record the family's answer, or escalate (督促)."""
+    notice = get_object_or_404(FamilyNotice.objects.for_user(request.user).with_overdue()
+                               .select_related("elder", "elder__village", "guardian", "visit", "supervision"), pk=pk)
+    can_act = _may_act(request.user) and notice.status == FamilyNoticeStatus.OPEN
+    response_form = FamilyResponseForm(prefix="answer")
+    escalation_form = FamilyEscalationForm(prefix="escalate", elder=notice.elder,
+                                           initial={"guardian": notice.guardian_id})
+    if request.method == "POST":
+        if not can_act:
+            raise Http404
+        action = request.POST.get("action")
+        try:
+            if action == "answer":
+                response_form = FamilyResponseForm(request.POST, prefix="answer")
+                if response_form.is_valid():
+                    record_family_response(notice, acting_user=request.user, **response_form.cleaned_data)
+                    messages.success(request, _("已记下子女的答复，这条通知已办结。"))
+                    return redirect("visits:followups")
+            elif action == "escalate":
+                escalation_form = FamilyEscalationForm(request.POST, prefix="escalate", elder=notice.elder)
+                if escalation_form.is_valid():
+                    supervision = escalate_family_notice(notice, acting_user=request.user,
+                                                         **escalation_form.cleaned_data)
+                    if supervision.is_refusal:
+                        messages.warning(request, _("赡养人拒不履行：请把情况上报乡镇。"))
+                        try:
+                            return redirect(reverse("relief:case_from_supervision", args=[supervision.pk]))
+                        except NoReverseMatch:
+                            pass
+                    messages.success(request, _("已记下督促，这条通知转为督促记录。"))
+                    return redirect("visits:followups")
+            else:
+                raise Http404
+        except ValidationError as error:
+            form = response_form if action == "answer" else escalation_form
+            _attach_errors(form, error)
+    return render(request, "visits/followup.html", {
+        "notice": notice, "can_act": can_act, "response_form": response_form, "escalation_form": escalation_form})
