@@ -17,6 +17,7 @@ class ServicesConfig(AppConfig):
     # The rank orders the menu by how often each role opens the page (lower first).
     nav_items = [
         (_("服务清单"), "services:catalogue", (T, V, K), None, 80),
+        (_("服务申请"), "services:requests", (T, V, K), "services.views.requests_badge", {T: 35, V: 45, K: 60}),
         (_("结对帮扶"), "services:pairings", (T, V, K), None, 70),
         (_("健康管理"), "services:clinic_worklist", (C, T, K), "services.views.worklist_badge", {C: 10, T: 65, K: 40}),
     ]
@@ -26,7 +27,7 @@ class ServicesConfig(AppConfig):
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.
     role_permissions = {
         T: _perms("provider", "serviceitem", "volunteer", "pairing", "servicerecord", "healthcheck",
-                  "familydoctorcontract"),
+                  "familydoctorcontract") + ["view_servicerequest"],
         V: _perms("volunteer", "pairing", "servicerecord") + ["view_provider", "view_serviceitem",
                                                                "view_familydoctorcontract"],
         C: _perms("healthcheck", "familydoctorcontract"),

@@ -42,3 +42,16 @@ class ServiceItemEligibility(models.TextChoices):
     DISABLED_ALONE = "disabled_alone", _("失能独居")
     HARDSHIP = "hardship", _("经济困难")
     AGE_65 = "age_65", _("65岁以上")
+
+
+class ServiceRequestSource(models.TextChoices):
+    VISIT = "visit", _("巡访时申请")
+    STATED_NEED = "stated_need", _("登记的服务需求")
+    OTHER = "other", _("其他")
+
+
+class ServiceRequestStatus(models.TextChoices):
+    OPEN = "open", _("待派单")
+    ASSIGNED = "assigned", _("已派单")
+    CLOSED = "closed", _("已服务")
+    DECLINED = "declined", _("不予服务")

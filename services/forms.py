@@ -66,3 +66,33 @@ class HealthCheckForm(forms.ModelForm):
             "height_cm": forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1"}),
             "weight_kg": forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1"}),
         }
+
+
+class AssignRequestForm(forms.Form):
+    """Match a service request to a catalogue item the elder is eligible for, and a provider of it."""
+
+    item = forms.ModelChoiceField(label=_("服务项目(老人符合条件的)"), queryset=ServiceItem.objects.none(),
+                                  error_messages={"required": _("请选择服务项目。")})
+    provider = forms.ModelChoiceField(label=_("服务提供方"), queryset=Provider.objects.none(),
+                                      error_messages={"required": _("请选择服务提供方。")})
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = ServiceItem.objects.filter(pk__in=[i.pk for i in items])
+        self.fields["provider"].queryset = Provider.objects.filter(items__in=[i.pk for i in items], active=True).distinct()
+
+
+class CloseRequestForm(forms.Form):
+    served_on = forms.DateField(label=_("服务日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    duration_minutes = forms.IntegerField(label=_("服务时长(分钟)"), min_value=1, max_value=1440, initial=60,
+                                          widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    note = forms.CharField(label=_("服务情况"), max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["served_on"].initial = timezone.localdate()
+
+
+class DeclineRequestForm(forms.Form):
+    reason = forms.CharField(label=_("不予服务的原因"), max_length=300,
+                             error_messages={"required": _("请写明不予服务的原因。")})

@@ -16,7 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from eldercare.audit import tracked
 from eldercare.choices import UserRole
 from eldercare.scoping import ScopedQuerySet
-from services.choices import ProviderKind, ServiceItemCategory, ServiceItemEligibility, ServiceItemFee
+from services.choices import (
+    ProviderKind,
+    ServiceItemCategory,
+    ServiceItemEligibility,
+    ServiceItemFee,
+    ServiceRequestSource,
+    ServiceRequestStatus,
+)
 
 HEALTH_CHECK_AGE = 65  # 65岁及以上: the policy's annual health management
 CONTRACT_EXPIRING_DAYS = 30  # a family-doctor contract "expires soon" within this many days
@@ -322,6 +329,65 @@ class ServiceRecord(models.Model):
     def clean(self):
         if self.served_on and self.served_on > timezone.localdate():
             raise ValidationError({"served_on": _("服务日期不能晚于今天。")})
+
+
+class ServiceRequestQuerySet(ElderRowQuerySet):
+    """Service requests within reach (village, town, county; not clinic or department)."""
+
+    def unresolved(self):
+        """待派单 or 已派单: the town's and the village's list of open requests."""
+        return self.filter(status__in=[ServiceRequestStatus.OPEN, ServiceRequestStatus.ASSIGNED])
+
+    def with_age(self, today=None):
+        """Annotate `age_days`: days since the request was made (the one definition of its age)."""
+        today = today or timezone.localdate()
+        # date - date is a whole number of days in PostgreSQL
+        return self.annotate(age_days=Func(models.Value(today, output_field=models.DateField()), F("requested_on"),
+                                           template="(%(expressions)s)", arg_joiner=" - ",
+                                           output_field=models.IntegerField()))
+
+
+@tracked()
+class ServiceRequest(models.Model):
+    """A need that must reach a provider: 申请服务 on a visit or a need stated in the register
+    (Elder.needs). The town matches it against its catalogue (items the elder is eligible for),
+    assigns an item and a provider (已派单) and closes it with the service record (已服务), or
+    declines it with a reason. Open requests are listed per village with their age."""
+
+    elder = models.ForeignKey("registry.Elder", verbose_name=_("老人"), on_delete=models.PROTECT,
+                              related_name="service_requests")
+    source = models.CharField(_("来源"), max_length=20, choices=ServiceRequestSource.choices)
+    need = models.CharField(_("需求"), max_length=300)
+    requested_on = models.DateField(_("申请日期"))
+    status = models.CharField(_("状态"), max_length=10, choices=ServiceRequestStatus.choices,
+                              default=ServiceRequestStatus.OPEN)
+    item = models.ForeignKey(ServiceItem, verbose_name=_("服务项目"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="requests")
+    provider = models.ForeignKey(Provider, verbose_name=_("服务提供方"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="requests")
+    assigned_on = models.DateField(_("派单日期"), null=True, blank=True)
+    record = models.OneToOneField(ServiceRecord, verbose_name=_("服务记录"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="request")
+    closed_on = models.DateField(_("办结日期"), null=True, blank=True)
+    decline_reason = models.CharField(_("不予服务的原因"), max_length=300, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT,
+                                     related_name="+")
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    objects = ServiceRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("服务申请")
+        verbose_name_plural = _("服务申请")
+        ordering = ["requested_on", "id"]
+        indexes = [
+            # the open-requests list and its menu badge, oldest first
+            models.Index(fields=["requested_on"], name="servicerequest_unresolved",
+                         condition=Q(status__in=["open", "assigned"])),
+        ]
+
+    def __str__(self):
+        return f"{self.elder} {self.need}"
 
 
 class HealthCheckQuerySet(ScopedQuerySet):

@@ -3,7 +3,8 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,17 +17,33 @@ from eldercare.models import Area
 from eldercare.spreadsheets import Sheet, xlsx_response
 from registry.models import Elder, ElderGuardian
 from registry.views import search_elders
-from services.forms import GroupServiceForm, HealthCheckForm
+from services.choices import ServiceRequestSource, ServiceRequestStatus
+from services.forms import (
+    AssignRequestForm,
+    CloseRequestForm,
+    DeclineRequestForm,
+    GroupServiceForm,
+    HealthCheckForm,
+)
 from services.models import (
     FamilyDoctorContract,
     HealthCheck,
     Pairing,
     ServiceItem,
     ServiceRecord,
+    ServiceRequest,
     health_check_due_elders,
     with_health_status,
 )
-from services.services import record_group_service, record_health_check
+from services.services import (
+    assign_service_request,
+    close_service_request,
+    decline_service_request,
+    matching_items,
+    record_group_service,
+    record_health_check,
+    requests_from_stated_needs,
+)
 
 CATALOGUE_ROLES = (UserRole.TOWN, UserRole.VILLAGE, UserRole.COUNTY)
 PAIRING_ROLES = (UserRole.TOWN, UserRole.VILLAGE, UserRole.COUNTY)
@@ -216,3 +233,87 @@ def worklist_badge(request) -> int:
     today = timezone.localdate()
     return with_health_status(health_check_due_elders(Elder.objects.for_user(request.user), today), today) \
         .filter(checked_this_year=False).count()
+
+
+# --- Service requests: 申请服务 and stated needs, matched, assigned and closed ----------------------
+
+REQUEST_READ_ROLES = (UserRole.TOWN, UserRole.VILLAGE, UserRole.COUNTY)
+
+
+def requests_badge(request) -> int:
+    """Menu badge: requests not yet served (待派单 + 已派单) within reach (one query)."""
+    return ServiceRequest.objects.for_user(request.user).unresolved().count()
+
+
+@scoped_view(roles=REQUEST_READ_ROLES)
+def service_requests(request):
+    """服务申请: open requests per village with their age (oldest first), and the 在册 elders
+    whose stated needs have not become a request yet."""
+    user = request.user
+    rows = (ServiceRequest.objects.for_user(user).unresolved().with_age()
+            .select_related("elder", "elder__village", "item", "provider").order_by("elder__village_id", "requested_on", "id"))
+    page = Paginator(rows, WORKLIST_PAGE).get_page(request.GET.get("page"))
+    per_village = (ServiceRequest.objects.for_user(user).unresolved().with_age()
+                   .values("elder__village_id", "elder__village__name")
+                   .annotate(count=Count("id"), oldest=Max("age_days")).order_by("-oldest"))
+    asked = ServiceRequest.objects.filter(elder=OuterRef("pk"), source=ServiceRequestSource.STATED_NEED)
+    stated = (Elder.objects.for_user(user).active().exclude(needs="").annotate(asked=Exists(asked))
+              .filter(asked=False).count())
+    return render(request, "services/requests.html", {
+        "page": page, "per_village": per_village, "stated_without_request": stated,
+        "can_act": user.is_superuser or user.role in ENTRY_ROLES})
+
+
+@scoped_view(roles=ENTRY_ROLES)
+def requests_from_needs(request):
+    """POST: every stated need (Elder.needs) within reach becomes a request, once."""
+    if request.method != "POST":
+        raise Http404
+    created = requests_from_stated_needs(acting_user=request.user)
+    messages.success(request, _("已把 %(n)s 位老人登记的服务需求转为服务申请。") % {"n": created})
+    return redirect("services:requests")
+
+
+@scoped_view(roles=REQUEST_READ_ROLES)
+def service_request(request, pk):
+    """One request: the items of the catalogue the elder is eligible for, assign (town), close
+    with a service record (town, village) or decline (town)."""
+    user = request.user
+    service_request = get_object_or_404(ServiceRequest.objects.for_user(user).with_age()
+                                        .select_related("elder", "elder__village", "item", "provider", "record"), pk=pk)
+    items = matching_items(service_request)
+    forms_ = {"assign": AssignRequestForm(prefix="assign", items=items,
+                                          initial={"item": service_request.item_id,
+                                                   "provider": service_request.provider_id}),
+              "close": CloseRequestForm(prefix="close"), "decline": DeclineRequestForm(prefix="decline")}
+    is_town = user.is_superuser or user.role == UserRole.TOWN
+    status = service_request.status
+    allowed = {"assign": is_town and status in (ServiceRequestStatus.OPEN, ServiceRequestStatus.ASSIGNED),
+               "decline": is_town and status in (ServiceRequestStatus.OPEN, ServiceRequestStatus.ASSIGNED),
+               "close": user.role in ENTRY_ROLES or user.is_superuser}
+    allowed["close"] = allowed["close"] and status == ServiceRequestStatus.ASSIGNED
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if not allowed.get(action):
+            raise Http404
+        form = {"assign": lambda: AssignRequestForm(request.POST, prefix="assign", items=items),
+                "close": lambda: CloseRequestForm(request.POST, prefix="close"),
+                "decline": lambda: DeclineRequestForm(request.POST, prefix="decline")}[action]()
+        forms_[action] = form
+        if form.is_valid():
+            call = {"assign": assign_service_request, "close": close_service_request,
+                    "decline": decline_service_request}[action]
+            try:
+                call(service_request, acting_user=user, **form.cleaned_data)
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    for field, errors in error.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, error.messages)
+            else:
+                messages.success(request, {"assign": _("已派单。"), "close": _("已记录服务，这条申请已办结。"),
+                                           "decline": _("已记下不予服务的原因。")}[action])
+                return redirect("services:request", service_request.pk)
+    return render(request, "services/request.html", {
+        "req": service_request, "items": items, "forms": forms_, "allowed": allowed})

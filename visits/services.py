@@ -138,9 +138,23 @@ def record_visit(elder, *, acting_user, submission_key, duties=(), family_notice
     UrgentVisitRequest.objects.filter(elder=elder).fulfilled_by_visit_at(visit.visited_at).update(fulfilled_by=visit)
     if visit.notify_family:
         notify_family(elder, visit=visit, acting_user=acting_user, **(family_notice or {}))
+    if visit.request_service:
+        _request_service(elder, visit, acting_user)
     refresh_visit_state([elder.pk])
     ensure_in_scope(visit, acting_user)
     return visit, True
+
+
+def _request_service(elder, visit, acting_user):
+    # 申请服务 becomes a service request on the town's list (the services app); visits works without it.
+    try:
+        from services.choices import ServiceRequestSource
+        from services.services import request_service
+    except ImportError:
+        return None
+    need = visit.needs_raised.strip() or _("巡访时申请服务（未写明需求，请与老人联系确认）")
+    return request_service(elder, need=need, source=ServiceRequestSource.VISIT, acting_user=acting_user,
+                           requested_on=timezone.localdate(visit.visited_at))
 
 
 def _default_request(visit) -> str:
