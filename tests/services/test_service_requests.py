@@ -114,3 +114,26 @@ class TestServiceRequestPage(TestServiceRequestList):
 
     def url(self, obj):
         return reverse("services:request", args=[obj.pk])
+
+
+def test_request_list_queries_do_not_grow_with_requests(login, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(n, village):
+        for i in range(n):
+            elder = make_elder(village, name=f"王{i}", needs="送餐")
+            request_service(elder, need="助浴", source=ServiceRequestSource.OTHER, acting_user=world.users["town"])
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("services:requests")).status_code == 200
+        return len(ctx.captured_queries)
+
+    client = login(world.users["town"])
+    client.get(reverse("services:requests"))  # warm: the session's renewal and the menu's counts
+    add(2, world.village)
+    small = count()
+    add(10, world.village)
+    add(5, world.village2)
+    assert count() == small

@@ -119,3 +119,28 @@ class TestFollowupPage(TestFollowupWorklist):
 
     def url(self, obj):
         return reverse("visits:followup", args=[obj.pk])
+
+
+def test_worklist_queries_do_not_grow_with_notices(login, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from visits.services import notify_family
+
+    def add(n):
+        for i in range(n):
+            elder = make_elder(world.village, name=f"王{i}")
+            notify_family(elder, guardian=make_guardian(elder, name=f"子{i}"), asked="请回家",
+                          acting_user=world.users["village"])
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("visits:followups")).status_code == 200
+        return len(ctx.captured_queries)
+
+    client = login(world.users["village"])
+    client.get(reverse("visits:followups"))  # warm: the session's renewal and the menu's counts
+    add(2)
+    small = count()
+    add(15)
+    assert count() == small
