@@ -20,7 +20,7 @@ from eldercare.choices import AccessEventKind
 from eldercare.idnumbers import IDNumberError, parse_id_number
 from eldercare.models import Area
 from registry import services
-from registry.choices import DutyFulfilment, ElderDifficulty, ElderIncomeSource, ElderStatus
+from registry.choices import DutyFulfilment, ElderDifficulty, ElderIncomeSource, ElderRiskLevel, ElderStatus
 from registry.forms import (
     CareAgreementForm,
     ContactEventForm,
@@ -102,6 +102,11 @@ def elder_list(request):
     village = request.GET.get("village", "")
     if village:
         elders = elders.filter(village_id=village)
+    risk = request.GET.get("risk", "")
+    if risk in ElderRiskLevel.values:  # the latest confirmed assessment's level
+        elders = elders.filter(risk_level=risk)
+    elif risk == "none":
+        elders = elders.filter(risk_level="")
     if request.GET.get("no_contact"):
         day = timezone.localdate() - timedelta(days=NO_CONTACT_DAYS)
         elders = elders.filter(Q(last_contact_on__lt=day) | Q(last_contact_on__isnull=True))
@@ -112,7 +117,8 @@ def elder_list(request):
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "registry/elder_list.html", {
-        "page": page, "query": query, "status": status, "flag": flag, "village": village,
+        "page": page, "query": query, "status": status, "flag": flag, "village": village, "risk": risk,
+        "risk_levels": ElderRiskLevel.choices,
         "statuses": ElderStatus.choices, "flags": [(k, v[1]) for k, v in FLAG_FILTERS.items()
                                                  if not (k == "hardship" and is_clinic(request.user))],
         "villages": villages, "params": params.urlencode(), "can_edit": has_role(request.user, STAFF_ROLES),

@@ -71,3 +71,4 @@ def test_stored_rows_that_break_the_rule_are_listed_for_the_town_and_left_unchan
     assert "四十六岁" not in client.get(reverse("registry:alerts")).content.decode()
     young.refresh_from_db()
     assert young.status == "active" and young.birth_date == birth_for_age(46)
+
