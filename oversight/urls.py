@@ -1,12 +1,13 @@
 from django.urls import path
 
-from oversight import views
+from oversight import followthrough, views
 
 app_name = "oversight"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("export/", views.table_export, name="table_export"),
     path("scorecard/", views.scorecard, name="scorecard"),
+    path("high-risk/", followthrough.high_risk, name="high_risk"),
     path("scorecard/versions/", views.scorecard_versions, name="scorecard_versions"),
     path("scorecard/<str:code>/", views.scorecard_area, name="scorecard_area"),
     path("circulars/", views.circulars, name="circulars"),
