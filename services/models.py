@@ -543,6 +543,13 @@ def with_health_status(elders, today=None):
                            contract_valid_until=Subquery(contract, output_field=models.DateField()))
 
 
+def contract_claims_to_verify(elders, today=None):
+    """One health truth: the family-doctor status is the contracts' (`with_health_status`). The
+    census's 家庭医生签约 = 是 is only a claim; where no valid contract backs it, the clinic must
+    verify it (sign the contract, or find the claim wrong): these 在册 elders are its list."""
+    return with_health_status(elders.active(), today).filter(family_doctor=True, contract_valid_until__isnull=True)
+
+
 def health_check_age_reached(birth_date, day) -> bool:
     """The one rule for the 65+ annual health management: it covers the calendar year in which
     someone turns 65 (aged 65 on 31 December of `day`'s year), so the worklist, which lists

@@ -24,8 +24,10 @@ def elder_services(request, elder):
     if role not in MEDICAL_ROLES + CATALOGUE_ROLES and not user.is_superuser:
         return None
     context = {"show_health": True, "items": None, "latest_check": None}
+    # The family-doctor status comes from the contracts only; the census's 家庭医生签约 is a claim,
+    # shown as "待核实" when no contract backs it (services.models.contract_claims_to_verify).
     context["elder_health"] = with_health_status(Elder.objects.filter(pk=elder.pk)).values(
-        "checked_this_year", "contract_valid_until").first()
+        "checked_this_year", "contract_valid_until", "family_doctor").first()
     if role is None or role in MEDICAL_ROLES:
         context["latest_check"] = HealthCheck.objects.for_user(user).filter(elder_id=elder.pk).first()
     if role is None or role in CATALOGUE_ROLES:

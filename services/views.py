@@ -32,6 +32,7 @@ from services.models import (
     ServiceItem,
     ServiceRecord,
     ServiceRequest,
+    contract_claims_to_verify,
     health_check_due_elders,
     with_health_status,
 )
@@ -188,10 +189,12 @@ def clinic_worklist(request):
                 .select_related("elder", "elder__village").order_by("valid_until")[:100])
     missing = (with_health_status(due, today).filter(contract_valid_until__isnull=True)
                .select_related("village").order_by("village_id", "name")[:100])
+    to_verify = (contract_claims_to_verify(Elder.objects.for_user(request.user), today)
+                 .select_related("village").order_by("village_id", "name")[:100])
     return render(request, "services/clinic_worklist.html", {
         "page": page, "query": query, "counts": counts, "coverage": coverage, "villages": villages,
         "year": today.year, "expiring": expiring,
-        "missing": missing, "unchecked_count": counts["eligible"] - counts["checked"],
+        "missing": missing, "to_verify": to_verify, "unchecked_count": counts["eligible"] - counts["checked"],
         "can_record": request.user.role == UserRole.CLINIC or request.user.is_superuser})
 
 

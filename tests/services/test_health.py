@@ -160,11 +160,12 @@ def test_worklist_query_count_does_not_grow_with_rows(login, world, django_asser
     client = login(world.users["clinic"])
     client.get(reverse("services:clinic_worklist"))  # warm session/user caches
     # session, user (with their area), coverage aggregate, page rows, guardians prefetch,
-    # expiring, missing; the menu's count and the session's renewal happened in the first request
-    with django_assert_num_queries(7):
+    # expiring, missing, census claims to verify; the menu's count and the session's renewal
+    # happened in the first request
+    with django_assert_num_queries(8):
         response = client.get(reverse("services:clinic_worklist"))
     assert response.status_code == 200
-    with django_assert_num_queries(8):  # a search runs the same queries and counts its matches
+    with django_assert_num_queries(9):  # a search runs the same queries and counts its matches
         response = client.get(reverse("services:clinic_worklist"), {"q": "老人"})
     assert response.content.decode().count('class="button primary"') == n
 
