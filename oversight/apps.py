@@ -20,7 +20,7 @@ class OversightConfig(AppConfig):
         (_("统计报表"), "oversight:report", [T, C], None, {T: 47, C: 32}),
         # 二(五) 对风险等级高的及时进行干预: the badge counts 高-risk elders without an intervention.
         (_("高风险跟进"), "oversight:high_risk", [T, V, C], "oversight.followthrough.without_intervention_badge",
-         {T: 15, V: 25, C: 35}),
+         {T: 32, V: 65, C: 35}),
     ]
     # Town and county staff land on the dashboard (eldercare.views.home reads this).
     landing_pages = {T: "oversight:dashboard", C: "oversight:dashboard"}

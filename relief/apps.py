@@ -13,7 +13,7 @@ class ReliefConfig(AppConfig):
     # (label, url name, roles, badge) entries for the menu; see eldercare.context_processors.
     # The rank orders the menu by how often each role opens the page (lower first).
     nav_items = [
-        (_("救助待办"), "relief:inbox", (V, T, D, CL), "relief.views.inbox_badge", {V: 20, T: 10, D: 20, CL: 15}),
+        (_("救助待办"), "relief:inbox", (V, T, D, CL), "relief.views.inbox_badge", {V: 20, T: 10, D: 20, CL: 25}),
         (_("救助个案"), "relief:case_list", (V, T, C), None, {V: 80, T: 40, C: 10}),
         (_("转办个案"), "relief:referral_list", (D, CL), None, {D: 10, CL: 30}),
         (_("上报特殊情况"), "relief:case_report", (V,), None, 40),

@@ -12,7 +12,7 @@ class VisitsConfig(AppConfig):
     nav_items = [
         (_("今日待访"), "visits:today", [UserRole.VILLAGE], "visits.views.due_badge", 10),
         (_("子女答复待跟进"), "visits:followups", [UserRole.VILLAGE, UserRole.TOWN], "visits.views.followups_badge",
-         {UserRole.VILLAGE: 15, UserRole.TOWN: 25}),
+         {UserRole.VILLAGE: 35, UserRole.TOWN: 36}),
         (_("巡访总览"), "visits:overview", [UserRole.TOWN, UserRole.COUNTY], None, 20),
         (_("巡访周期"), "visits:policy", [UserRole.TOWN], None, 95),
         (_("调整巡访责任人"), "visits:reassign", [UserRole.TOWN], None, 85),

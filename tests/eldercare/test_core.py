@@ -119,7 +119,7 @@ class TestAccessRule:
 
     def test_department_officer_sees_only_own_department(self, world):
         assert list(Department.objects.for_user(world.users["police"])) == [world.police]
-        assert set(Department.objects.for_user(world.users["town"])) == {world.police, world.justice}
+        assert set(Department.objects.for_user(world.users["town"])) == {world.police, world.justice, world.clinic}
 
 
 class TestAccounts:
