@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from eldercare.audit import tracked
 from eldercare.choices import UserRole
 from eldercare.scoping import ScopedQuerySet
+from registry.choices import ElderStatus
 from services.choices import (
     ProviderKind,
     ServiceItemCategory,
@@ -563,7 +564,13 @@ def _latest_birth_for_check(year: int):
     return date(year - HEALTH_CHECK_AGE, 12, 31)
 
 
+# Who stays in the clinic's 65+ health management: 在册 elders, and elders who moved into a care
+# home (入住养老机构) — policy 二(五): the clinic provides their chronic-disease management there.
+HEALTH_MANAGED_STATUSES = (ElderStatus.ACTIVE, ElderStatus.INSTITUTION)
+
+
 def health_check_due_elders(elders, today=None):
-    """Elders who must get a check this year: active, reaching 65 this year (health_check_age_reached)."""
+    """Elders who must get a check this year: 在册 or in a care home (HEALTH_MANAGED_STATUSES),
+    reaching 65 this year (health_check_age_reached)."""
     today = today or timezone.localdate()
-    return elders.active().filter(birth_date__lte=_latest_birth_for_check(today.year))
+    return elders.filter(status__in=HEALTH_MANAGED_STATUSES, birth_date__lte=_latest_birth_for_check(today.year))

@@ -38,3 +38,17 @@ def test_the_profile_shows_the_contracts_status_and_the_claim_as_a_claim(login, 
     page = login(world.users["town"]).get(reverse("registry:elder", args=[elder.pk])).content.decode()
     assert "未签约或已过期" in page and "调查表填报已签约，待卫生院核实" in page
     assert "已签约，有效至" not in page
+
+
+def test_an_elder_moved_to_a_care_home_stays_on_the_clinics_list(login, world):
+    from registry.services import change_status
+
+    elder = make_elder(world.village, name="入住敬老院", age=78)
+    change_status(elder, to_status="institution", changed_on=timezone.localdate(), reason="入住锦屏镇敬老院",
+                  acting_user=world.users["village"])
+    page = login(world.users["clinic"]).get(reverse("services:clinic_worklist")).content.decode()
+    assert "入住敬老院" in page
+    moved = make_elder(world.village, name="迁出外地", age=78)
+    change_status(moved, to_status="moved", changed_on=timezone.localdate(), reason="随子女迁往外省",
+                  acting_user=world.users["village"])
+    assert "迁出外地" not in login(world.users["clinic"]).get(reverse("services:clinic_worklist")).content.decode()
