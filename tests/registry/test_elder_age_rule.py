@@ -72,3 +72,13 @@ def test_stored_rows_that_break_the_rule_are_listed_for_the_town_and_left_unchan
     young.refresh_from_db()
     assert young.status == "active" and young.birth_date == birth_for_age(46)
 
+
+
+def test_a_stored_under_age_row_can_still_be_edited_and_its_id_number_must_be_fixed_to_pass(client, world):
+    young = make_elder(world.village, name="四十六岁", age=46)
+    client.force_login(world.users["village"])
+    response = client.post(reverse("registry:elder_edit", args=[young.pk]), {
+        "village": world.village.code, "name": "四十六岁", "phones": "13912345678", "address": "李家湾村1组"})
+    assert response.status_code == 302  # other fields change; the row stays listed on 提醒
+    young.refresh_from_db()
+    assert young.address == "李家湾村1组" and Elder.objects.registered_under_age().filter(pk=young.pk).exists()
