@@ -44,6 +44,11 @@ class ScopedQuerySet(models.QuerySet):
         """Narrow `queryset` (already limited to the user's area) by the user's role."""
         return queryset
 
+    def writable_by(self, user):
+        """Rows `user` may change: those in reach, less any row that only reaches down to them
+        from a level above (see `ReachingUpQuerySet`)."""
+        return self.for_user(user)
+
 
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
 

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import path, reverse
 from django.utils import timezone
@@ -11,8 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from eldercare.admin import ScopedAdmin, ScopedInline
 from eldercare.audit import record_access
+from registry import services
 from registry.choices import ElderStatus
-from registry.masking import mask_id_number, masked_phones
+from registry.forms import ElderForm
+from registry.masking import is_clinic, mask_id_number, masked_phones
 from registry.models import (
     CareAgreement,
     ContactEvent,
@@ -86,9 +89,36 @@ class NoRecentContactFilter(admin.SimpleListFilter):
 
 
 class ElderGuardianInline(ScopedInline):
+    """The elder's guardians; saved through registry.services (link_guardian / update_guardian_link)."""
+
     model = ElderGuardian
     fields = ["guardian", "relation", "is_primary"]
     autocomplete_fields = ["guardian"]
+
+
+def save_guardian_links(request, elder, formset):
+    """The inline's rows through the register's write path: new links are linked, changed ones
+    updated (a linked guardian is not swapped for another: add the other instead)."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.forms:
+        if not form.has_changed() or not form.cleaned_data or form.cleaned_data.get("DELETE"):
+            continue
+        link = form.instance
+        data = form.cleaned_data
+        if link.pk is None:
+            formset.new_objects.append(services.link_guardian(
+                elder, guardian=data["guardian"], relation=data["relation"], is_primary=data["is_primary"],
+                acting_user=request.user))
+        elif "guardian" in form.changed_data:
+            raise ValidationError(_("已关联的赡养人不能更换为另一个人；请另行添加这位赡养人。"))
+        else:
+            services.update_guardian_link(link, relation=data["relation"], is_primary=data["is_primary"],
+                                          acting_user=request.user)
+            formset.changed_objects.append((link, form.changed_data))
+
+
+FLAG_LABELS = (("is_disabled_alone", _("失能独居")), ("is_key_target", _("重点对象")), ("is_very_old", _("高龄")),
+               ("is_disabled", _("失能")), ("is_alone", _("独居")), ("is_hardship", _("经济困难")))
 
 
 @admin.action(description=_("显示完整身份证号和电话（仅限选中的一位，会被记录）"))
@@ -118,13 +148,53 @@ class ElderAdmin(ScopedAdmin):
     search_help_text = _("姓名、拼音首字母、电话后4位，或完整的18位身份证号")
     readonly_fields = ["birth_date", "sex", "status", "status_changed_on", "risk_level"]
     exclude = ["responsible_worker"]
+    # Facts clinic staff may not see (经济困难, and 重点对象, which is defined from it).
+    economic_fields = ["income_sources", "monthly_income", "dibao", "tekun", "poverty_monitored", "difficulties"]
+    economic_flags = ["is_hardship", "is_key_target"]
     inlines = [ElderGuardianInline]
     actions = [reveal_identifiers]
     ordering = ["village_id", "village_group", "name", "id"]
     change_list_template = "admin/registry/elder/change_list.html"
+    form = ElderForm  # the page's form: the same checks and the same words (an ID registered elsewhere …)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+
+        class UserElderForm(form_class):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, user=request.user, **kw)
+
+        return UserElderForm
+
+    def write(self, request, obj, form, change):
+        services.save_elder(obj, acting_user=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is ElderGuardian:
+            save_guardian_links(request, form.instance, formset)
+        else:
+            super().save_formset(request, form, formset, change)
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_last_contact()
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        if is_clinic(request.user):
+            filters = [f for f in filters if getattr(f, "parameter_name", None) not in self.economic_flags]
+        return filters
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        if obj is not None:
+            exclude.append("id_number")  # shown masked; the full number only through the recorded reveal
+        if is_clinic(request.user):
+            exclude += self.economic_fields
+        return exclude
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return ["masked_id", *fields] if obj is not None else fields
 
     def get_search_results(self, request, queryset, search_term):
         # Exact ID only: the default icontains would let a partial number probe the register.
@@ -143,20 +213,26 @@ class ElderAdmin(ScopedAdmin):
     def age_display(self, obj):
         return obj.age
 
-    @admin.display(description=_("身份证号"))
-    def masked_id(self, obj):
-        return mask_id_number(obj.id_number)
-
     @admin.display(description=_("电话"))
     def masked_phone(self, obj):
         return masked_phones(obj.phones)
 
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return [("health_flags" if name == "flags" else name) for name in shown] if is_clinic(request.user) else shown
+
     @admin.display(description=_("标记"))
     def flags(self, obj):
-        names = [label for flag, label in (("is_disabled_alone", "失能独居"), ("is_key_target", "重点对象"),
-                                           ("is_very_old", "高龄"), ("is_disabled", "失能"), ("is_alone", "独居"),
-                                           ("is_hardship", "经济困难")) if getattr(obj, flag)]
-        return "、".join(names)
+        return "、".join(str(label) for flag, label in FLAG_LABELS if getattr(obj, flag))
+
+    @admin.display(description=_("标记"))
+    def health_flags(self, obj):
+        return "、".join(str(label) for flag, label in FLAG_LABELS
+                        if getattr(obj, flag) and flag not in self.economic_flags)
+
+    @admin.display(description=_("公民身份号码"))
+    def masked_id(self, obj):
+        return mask_id_number(obj.id_number)
 
     @admin.display(description=_("最近亲属联系"), ordering="last_contact_on")
     def last_contact(self, obj):
@@ -173,9 +249,24 @@ class GuardianAdmin(ScopedAdmin):
     list_select_related = ["village"]
     search_fields = ["name"]
 
+    def write(self, request, obj, form, change):
+        services.save_guardian(obj, acting_user=request.user)
+
     @admin.display(description=_("电话"))
     def masked_phone(self, obj):
         return masked_phones([obj.phone] if obj.phone else [])
+
+    def get_exclude(self, request, obj=None):
+        # The ID number of a registered guardian is shown masked, like the elder's.
+        return [*(super().get_exclude(request, obj) or []), *(["id_number"] if obj is not None else [])]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return ["masked_id", *fields] if obj is not None else fields
+
+    @admin.display(description=_("公民身份号码"))
+    def masked_id(self, obj):
+        return mask_id_number(obj.id_number) if obj.id_number else "—"
 
 
 class ElderRecordAdmin(ScopedAdmin):
@@ -195,6 +286,9 @@ class ContactEventAdmin(ElderRecordAdmin):
     readonly_fields = ["recorded_by"]
     recorded_by_field = "recorded_by"
 
+    def write(self, request, obj, form, change):
+        services.save_contact_event(obj, acting_user=request.user)
+
 
 @admin.register(CareAgreement)
 class CareAgreementAdmin(ElderRecordAdmin):
@@ -202,6 +296,9 @@ class CareAgreementAdmin(ElderRecordAdmin):
     list_select_related = ["elder"]
     autocomplete_fields = ["elder", "guardian"]
     readonly_fields = ["document", "created_by"]  # uploads go through the checked form on the elder page
+
+    def write(self, request, obj, form, change):
+        services.save_care_agreement(obj, acting_user=request.user)
 
 
 @admin.register(Supervision)

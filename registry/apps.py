@@ -14,10 +14,14 @@ class RegistryConfig(AppConfig):
         (_("提醒"), "registry:alerts", ["town", "village"], "registry.views.alerts_badge", 50),
     ]
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.
+    # The county reads the register (pages and admin alike, registry.masking.WRITE_ROLES).
     role_permissions = {
+        "county": ["view_elder", "view_guardian", "view_elderguardian", "view_contactevent", "view_careagreement",
+                   "view_supervision", "view_dutyobservation", "view_elderstatuschange"],
+    } | {
         role: ["view_elder", "add_elder", "change_elder", "view_guardian", "add_guardian", "change_guardian",
                "view_elderguardian", "add_elderguardian", "change_elderguardian", "view_contactevent",
                "add_contactevent", "change_contactevent", "view_careagreement", "add_careagreement",
                "change_careagreement", "view_supervision", "view_dutyobservation", "view_elderstatuschange"]
-        for role in ("county", "town", "village")
+        for role in ("town", "village")
     }

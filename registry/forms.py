@@ -1,9 +1,7 @@
 """Forms of the register: plain-Chinese errors that name the field and the fix."""
 
 from django import forms
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from eldercare.choices import AreaLevel
@@ -21,7 +19,8 @@ from registry.choices import (
     SupervisionMethod,
     SupervisionResult,
 )
-from registry.models import ID_REGISTERED_ELSEWHERE, CareAgreement, Elder, Guardian
+from registry.models import CareAgreement, Elder, Guardian
+from registry.services import id_number_taken
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 # Magic bytes of the accepted scanned-document types, keyed by the extensions allowed for them.
@@ -81,14 +80,9 @@ class IdNumberCheckMixin:
             number = parse_id_number(self.cleaned_data["id_number"], today=timezone.localdate()).number
         except IDNumberError as error:
             raise forms.ValidationError(str(error)) from None
-        existing = Elder.objects.filter(id_number=number).exclude(pk=self.instance.pk).values_list("pk", flat=True)
-        existing_pk = existing.first()
-        if existing_pk is not None:
-            if Elder.objects.for_user(self.user).filter(pk=existing_pk).exists():
-                raise forms.ValidationError(format_html(
-                    '{} <a href="{}">{}</a>', _("该身份证号已登记。"),
-                    reverse("registry:elder", args=[existing_pk]), _("查看该老人")))
-            raise forms.ValidationError(ID_REGISTERED_ELSEWHERE)
+        taken = id_number_taken(number, exclude_pk=self.instance.pk, acting_user=self.user)
+        if taken is not None:
+            raise taken
         return number
 
     def _post_clean(self):
@@ -152,16 +146,19 @@ class ElderForm(IdNumberCheckMixin, forms.ModelForm):
         self.user = user
         # 民族 from the census template's list (GB 3304); a name an import kept as written stays
         # selectable on this elder, so saving the form never changes it silently.
+        # (The admin builds this form with fewer fields: read-only ones, or none for a view-only user.)
         current = self.instance.ethnicity if self.instance.pk else ""
         names = list(ETHNICITIES) + ([current] if current and current not in ETHNICITIES else [])
-        self.fields["ethnicity"] = forms.ChoiceField(label=_("民族"), required=False,
-                                                     choices=[("", "---------"), *((n, n) for n in names)])
-        villages = Area.objects.for_user(user).filter(level=AreaLevel.VILLAGE).order_by("code")
-        self.fields["village"].queryset = villages
-        self.fields["village"].empty_label = None if villages.count() == 1 else "---------"
+        if "ethnicity" in self.fields:
+            self.fields["ethnicity"] = forms.ChoiceField(label=_("民族"), required=False,
+                                                         choices=[("", "---------"), *((n, n) for n in names)])
+        if "village" in self.fields:
+            villages = Area.objects.for_user(user).filter(level=AreaLevel.VILLAGE).order_by("code")
+            self.fields["village"].queryset = villages
+            self.fields["village"].empty_label = None if villages.count() == 1 else "---------"
         if self.instance.pk:
-            del self.fields["id_number"]
-        else:
+            self.fields.pop("id_number", None)  # shown masked; changed only through 修改身份证号
+        elif "id_number" in self.fields:
             id_number_widget(self.fields["id_number"])
 
 

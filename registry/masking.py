@@ -12,7 +12,8 @@
 from eldercare.choices import UserRole
 from eldercare.idnumbers import mask_id_number, mask_phone
 
-STAFF_ROLES = (UserRole.TOWN, UserRole.VILLAGE, UserRole.COUNTY)  # may edit the register
+STAFF_ROLES = (UserRole.TOWN, UserRole.VILLAGE, UserRole.COUNTY)  # may read all of the register
+WRITE_ROLES = (UserRole.TOWN, UserRole.VILLAGE)  # may change it (the county reads, pages and admin alike)
 READ_ROLES = (*STAFF_ROLES, UserRole.CLINIC)  # may read the register
 HISTORY_ROLES = (UserRole.TOWN, UserRole.COUNTY)
 EXPORT_ROLES = STAFF_ROLES
@@ -36,4 +37,4 @@ def export_masks(user) -> bool:
     return not has_role(user, FULL_EXPORT_ROLES)
 
 
-__all__ = ["mask_id_number", "mask_phone", "masked_phones", "has_role", "is_clinic", "export_masks"]
+__all__ = ["WRITE_ROLES", "mask_id_number", "mask_phone", "masked_phones", "has_role", "is_clinic", "export_masks"]

@@ -4,13 +4,17 @@ Keyword-only `acting_user`; every function re-checks that the elder is within th
 """
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from eldercare.scoping import ensure_in_scope
+from eldercare.scoping import OutOfScope, ensure_in_scope
 from registry.choices import DutyFulfilment, ElderStatus
+from registry.masking import WRITE_ROLES, has_role
 from registry.models import (
+    ID_REGISTERED_ELSEWHERE,
     CareAgreement,
     ContactEvent,
     DutyObservation,
@@ -21,19 +25,92 @@ from registry.models import (
     Supervision,
 )
 
+S = ElderStatus
+# The moves an elder's status may make. 死亡 is final; whoever left the register (迁出, 已不属留守,
+# 入住养老机构) may come back onto it (在册) or move on.
+STATUS_TRANSITIONS = {
+    S.ACTIVE: {S.MOVED, S.DECEASED, S.NOT_LEFT_BEHIND, S.INSTITUTION},
+    S.MOVED: {S.ACTIVE, S.DECEASED},
+    S.NOT_LEFT_BEHIND: {S.ACTIVE, S.MOVED, S.DECEASED, S.INSTITUTION},
+    S.INSTITUTION: {S.ACTIVE, S.MOVED, S.DECEASED},
+    S.DECEASED: set(),
+}
+
+# A lost race on a unique constraint, in the words of the form the user typed into.
+CONSTRAINT_MESSAGES = {
+    "elder_one_primary_guardian": _("这位老人刚刚已有了另一位主要赡养人（可能是同事同时在登记），请核对后重新提交。"),
+    "elder_guardian_unique": _("该赡养人已与这位老人关联。"),
+}
+
 
 def _check_reach(elder: Elder, user) -> None:
+    """The register is changed by town and village staff, within their reach (404 otherwise)."""
+    if not has_role(user, WRITE_ROLES):
+        raise OutOfScope(f"{user} may not change the register")
     ensure_in_scope(elder, user)
+
+
+def _constraint_error(error: IntegrityError) -> ValidationError:
+    """A unique constraint another session won against us, as a plain form error (else re-raise)."""
+    name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
+    for constraint, message in CONSTRAINT_MESSAGES.items():
+        if constraint == name:
+            return ValidationError(message)
+    raise error
+
+
+def id_number_taken(number: str, *, exclude_pk, acting_user) -> ValidationError | None:
+    """The error for an ID number already registered, or None. Within reach it links the elder;
+    elsewhere it says only that, never where (the page form, the admin and the census import alike)."""
+    existing_pk = Elder.objects.filter(id_number=number).exclude(pk=exclude_pk).values_list("pk", flat=True).first()
+    if existing_pk is None:
+        return None
+    if Elder.objects.for_user(acting_user).filter(pk=existing_pk).exists():
+        return ValidationError(format_html('{} <a href="{}">{}</a>', _("该身份证号已登记。"),
+                                           reverse("registry:elder", args=[existing_pk]), _("查看该老人")))
+    return ValidationError(ID_REGISTERED_ELSEWHERE)
+
+
+def save_elder(elder: Elder, *, acting_user) -> Elder:
+    """Register a new elder or store the edits of one (not the status: `change_status`).
+
+    `elder` comes validated from the page form or the admin form; this re-checks the ID number
+    and the reach in one transaction. Two sessions registering the same ID at once: the loser
+    gets the same form error as if the other had been first (never a 500).
+    """
+    if not has_role(acting_user, WRITE_ROLES):
+        raise OutOfScope(f"{acting_user} may not change the register")
+    try:
+        with transaction.atomic():
+            if elder.pk is not None:
+                ensure_in_scope(Elder(pk=elder.pk), acting_user)  # the row as stored is within reach
+                elder.status = Elder.objects.values_list("status", flat=True).get(pk=elder.pk)
+            taken = id_number_taken(elder.id_number, exclude_pk=elder.pk, acting_user=acting_user)
+            if taken is not None:
+                raise ValidationError({"id_number": taken})
+            elder.save()
+            ensure_in_scope(elder, acting_user)
+    except IntegrityError:
+        taken = id_number_taken(elder.id_number, exclude_pk=elder.pk, acting_user=acting_user)
+        if taken is None:
+            raise
+        raise ValidationError({"id_number": taken}) from None
+    return elder
 
 
 @transaction.atomic
 def change_status(elder: Elder, *, to_status: str, changed_on, reason: str, acting_user) -> ElderStatusChange:
-    """Move an elder to another status (迁出, 死亡 …) with date and reason; the history keeps every step."""
+    """Move an elder to another status (迁出, 死亡 …) with date and reason, along
+    `STATUS_TRANSITIONS`; the history keeps every step."""
     _check_reach(elder, acting_user)
     if to_status not in ElderStatus.values:
         raise ValidationError(_("未知的状态。"))
+    elder.status = Elder.objects.select_for_update().values_list("status", flat=True).get(pk=elder.pk)
     if to_status == elder.status:
         raise ValidationError(_("老人已经是“%s”状态。") % ElderStatus(to_status).label)
+    if to_status not in STATUS_TRANSITIONS[elder.status]:
+        raise ValidationError(_("“%(from)s”的老人不能变更为“%(to)s”。") % {
+            "from": ElderStatus(elder.status).label, "to": ElderStatus(to_status).label})
     if not reason.strip():
         raise ValidationError(_("请填写状态变更的原因。"))
     if changed_on > timezone.localdate():
@@ -49,11 +126,24 @@ def change_status(elder: Elder, *, to_status: str, changed_on, reason: str, acti
 def record_contact_event(elder: Elder, *, guardian, kind: str, occurred_on, note: str = "",
                          acting_user) -> ContactEvent:
     """Log that a guardian got in touch with the elder (看望 / 电话 / 视频 / 汇款或物资)."""
-    _check_reach(elder, acting_user)
     event = ContactEvent(elder=elder, guardian=guardian, kind=kind, occurred_on=occurred_on, note=note,
                          recorded_by=acting_user)
+    return save_contact_event(event, acting_user=acting_user)
+
+
+@transaction.atomic
+def save_contact_event(event: ContactEvent, *, acting_user) -> ContactEvent:
+    """Store a new or corrected contact event; the guardian must be one of the elder's."""
+    _check_reach(event.elder, acting_user)
+    if event.pk is not None:
+        ensure_in_scope(ContactEvent(pk=event.pk), acting_user)
+    else:
+        event.recorded_by = acting_user
+    if event.guardian_id and not event.elder.guardian_links.filter(guardian_id=event.guardian_id).exists():
+        raise ValidationError({"guardian": _("该赡养人不是这位老人的赡养人。")})
     event.full_clean()
     event.save()
+    ensure_in_scope(event, acting_user)
     return event
 
 
@@ -86,12 +176,24 @@ def record_supervision(elder: Elder, *, guardian, supervised_on, method: str, re
     return supervision
 
 
-@transaction.atomic
 def link_guardian(elder: Elder, *, relation: str, is_primary: bool = False, guardian: Guardian | None = None,
                   new_guardian: dict | None = None, acting_user) -> ElderGuardian:
     """Link a guardian to an elder: an existing one (a son supporting both parents is one guardian,
-    linked twice) or a new one registered in the elder's village. A new primary replaces the old."""
+    linked twice) or a new one registered in the elder's village. A new primary replaces the old.
+
+    The elder's row is locked, so two sessions linking at once take turns; a constraint lost all
+    the same is a form error, not a 500."""
+    try:
+        with transaction.atomic():
+            return _link_guardian(elder, relation=relation, is_primary=is_primary, guardian=guardian,
+                                  new_guardian=new_guardian, acting_user=acting_user)
+    except IntegrityError as error:
+        raise _constraint_error(error) from None
+
+
+def _link_guardian(elder, *, relation, is_primary, guardian, new_guardian, acting_user):
     _check_reach(elder, acting_user)
+    Elder.objects.select_for_update().filter(pk=elder.pk).values_list("pk").get()
     if guardian is None:
         if not new_guardian or not new_guardian.get("name"):
             raise ValidationError(_("请选择已登记的赡养人，或填写新赡养人的姓名。"))
@@ -109,14 +211,55 @@ def link_guardian(elder: Elder, *, relation: str, is_primary: bool = False, guar
     return link
 
 
+def update_guardian_link(link: ElderGuardian, *, relation: str, is_primary: bool, acting_user) -> ElderGuardian:
+    """Change how a linked guardian is related to the elder, or make them the primary one."""
+    try:
+        with transaction.atomic():
+            _check_reach(link.elder, acting_user)
+            Elder.objects.select_for_update().filter(pk=link.elder_id).values_list("pk").get()
+            if is_primary:
+                ElderGuardian.objects.filter(elder_id=link.elder_id, is_primary=True).exclude(pk=link.pk).update(
+                    is_primary=False)
+            link.relation, link.is_primary = relation, is_primary
+            link.full_clean(exclude=["elder", "guardian"])
+            link.save(update_fields=["relation", "is_primary"])
+            return link
+    except IntegrityError as error:
+        raise _constraint_error(error) from None
+
+
+@transaction.atomic
+def save_guardian(guardian: Guardian, *, acting_user) -> Guardian:
+    """Register or correct a guardian of a village within reach."""
+    if not has_role(acting_user, WRITE_ROLES):
+        raise OutOfScope(f"{acting_user} may not change the register")
+    if guardian.pk is not None:
+        ensure_in_scope(Guardian(pk=guardian.pk), acting_user)
+    guardian.full_clean()
+    guardian.save()
+    ensure_in_scope(guardian, acting_user)
+    return guardian
+
+
 @transaction.atomic
 def add_care_agreement(elder: Elder, *, agreement: CareAgreement, acting_user) -> CareAgreement:
     """File an entrusted-care agreement (委托照顾协议) for an elder, with its scanned document."""
-    _check_reach(elder, acting_user)
-    if agreement.guardian_id and not elder.guardian_links.filter(guardian_id=agreement.guardian_id).exists():
-        raise ValidationError(_("委托人必须是这位老人的赡养人。"))
     agreement.elder = elder
     agreement.created_by = acting_user
+    return save_care_agreement(agreement, acting_user=acting_user)
+
+
+@transaction.atomic
+def save_care_agreement(agreement: CareAgreement, *, acting_user) -> CareAgreement:
+    """Store a new or corrected agreement; its 委托人 must be one of the elder's guardians."""
+    _check_reach(agreement.elder, acting_user)
+    if agreement.pk is not None:
+        ensure_in_scope(CareAgreement(pk=agreement.pk), acting_user)
+    elif agreement.created_by_id is None:
+        agreement.created_by = acting_user
+    if agreement.guardian_id and not agreement.elder.guardian_links.filter(guardian_id=agreement.guardian_id).exists():
+        raise ValidationError({"guardian": _("委托人必须是这位老人的赡养人。")})
     agreement.full_clean()
     agreement.save()
+    ensure_in_scope(agreement, acting_user)
     return agreement

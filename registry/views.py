@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from eldercare.access import save_in_scope, scoped_view
+from eldercare.access import scoped_view
 from eldercare.audit import history_of, record_access
 from eldercare.choices import AccessEventKind
 from eldercare.idnumbers import IDNumberError, parse_id_number
@@ -31,7 +31,15 @@ from registry.forms import (
     StatusChangeForm,
     SupervisionForm,
 )
-from registry.masking import HISTORY_ROLES, READ_ROLES, STAFF_ROLES, has_role, is_clinic, mask_id_number
+from registry.masking import (
+    HISTORY_ROLES,
+    READ_ROLES,
+    STAFF_ROLES,
+    WRITE_ROLES,
+    has_role,
+    is_clinic,
+    mask_id_number,
+)
 from registry.models import (
     CareAgreement,
     ContactEvent,
@@ -54,6 +62,7 @@ FLAG_FILTERS = {
     "alone": ("is_alone", "独居"),
     "hardship": ("is_hardship", "经济困难"),
 }
+CLINIC_HIDDEN_FLAGS = ("hardship", "key_target")
 
 
 def phone_tail_matches(tail: str):
@@ -95,8 +104,8 @@ def elder_list(request):
     if status in ElderStatus.values:
         elders = elders.filter(status=status)
     flag = request.GET.get("flag", "")
-    if flag == "hardship" and is_clinic(request.user):
-        flag = ""  # clinic staff do not see economic facts
+    if flag in CLINIC_HIDDEN_FLAGS and is_clinic(request.user):
+        flag = ""  # clinic staff do not see economic facts, nor 重点对象 (defined from them)
     if flag in FLAG_FILTERS:
         elders = elders.filter(**{FLAG_FILTERS[flag][0]: True})
     village = request.GET.get("village", "")
@@ -120,8 +129,8 @@ def elder_list(request):
         "page": page, "query": query, "status": status, "flag": flag, "village": village, "risk": risk,
         "risk_levels": ElderRiskLevel.choices,
         "statuses": ElderStatus.choices, "flags": [(k, v[1]) for k, v in FLAG_FILTERS.items()
-                                                 if not (k == "hardship" and is_clinic(request.user))],
-        "villages": villages, "params": params.urlencode(), "can_edit": has_role(request.user, STAFF_ROLES),
+                                                 if not (k in CLINIC_HIDDEN_FLAGS and is_clinic(request.user))],
+        "villages": villages, "params": params.urlencode(), "can_edit": has_role(request.user, WRITE_ROLES),
         "no_contact": bool(request.GET.get("no_contact")), "clinic": is_clinic(request.user),
     })
 
@@ -156,7 +165,7 @@ def elder_detail(request, pk):
     context = {
         "elder": elder, "clinic": clinic, "revealed": revealed,
         "id_display": elder.id_number if revealed else mask_id_number(elder.id_number),
-        "links": links, "can_edit": has_role(user, STAFF_ROLES),
+        "links": links, "can_edit": has_role(user, WRITE_ROLES),
         "panels": panels_for(request, elder),
     }
     if not clinic:
@@ -186,29 +195,37 @@ def _form_page(request, template, context):
     return render(request, template, context)
 
 
-@scoped_view(roles=STAFF_ROLES)
+@scoped_view(roles=WRITE_ROLES)
 def elder_add(request):
     form = ElderForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        elder = save_in_scope(form, request.user)
-        messages.success(request, _("已登记 %s。") % elder.name)
-        return redirect("registry:elder", elder.pk)
+        try:
+            elder = services.save_elder(form.save(commit=False), acting_user=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)  # a lost race: the same message, the input kept
+        else:
+            messages.success(request, _("已登记 %s。") % elder.name)
+            return redirect("registry:elder", elder.pk)
     return _form_page(request, "registry/form.html", {"form": form, "title": _("登记老人")})
 
 
-@scoped_view(roles=STAFF_ROLES)
+@scoped_view(roles=WRITE_ROLES)
 def elder_edit(request, pk):
     elder = _scoped_elder(request, pk)
     form = ElderForm(request.POST or None, instance=elder, user=request.user)
     if request.method == "POST" and form.is_valid():
-        elder = save_in_scope(form, request.user)
-        messages.success(request, _("已保存。"))
-        return redirect("registry:elder", elder.pk)
+        try:
+            elder = services.save_elder(form.save(commit=False), acting_user=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)  # a lost race: the same message, the input kept
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("registry:elder", elder.pk)
     return _form_page(request, "registry/form.html", {"form": form, "elder": elder, "title": _("修改老人信息"),
                                                       "masked_id": mask_id_number(elder.id_number)})
 
 
-@scoped_view(roles=STAFF_ROLES)
+@scoped_view(roles=WRITE_ROLES)
 def elder_id_number(request, pk):
     """修改身份证号: the one way a page changes an ID number. The current number is never shown; the
     corrected one is typed in full, and the change is recorded in the access log (kind reveal,
@@ -216,12 +233,16 @@ def elder_id_number(request, pk):
     elder = _scoped_elder(request, pk)
     form = ElderIdNumberForm(request.POST or None, instance=elder, user=request.user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            elder = save_in_scope(form, request.user)
-            record_access(user=request.user, kind=AccessEventKind.REVEAL, obj=elder, area_code=elder.village_id,
-                          field="id_number", detail={"action": "change", "reason": form.cleaned_data["reason"]})
-        messages.success(request, _("身份证号已修改，出生日期和性别已按新号码更新。"))
-        return redirect("registry:elder", elder.pk)
+        try:
+            with transaction.atomic():
+                elder = services.save_elder(form.save(commit=False), acting_user=request.user)
+                record_access(user=request.user, kind=AccessEventKind.REVEAL, obj=elder, area_code=elder.village_id,
+                              field="id_number", detail={"action": "change", "reason": form.cleaned_data["reason"]})
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("身份证号已修改，出生日期和性别已按新号码更新。"))
+            return redirect("registry:elder", elder.pk)
     return _form_page(request, "registry/form.html", {"form": form, "elder": elder, "title": _("修改身份证号"),
                                                       "masked_id": mask_id_number(elder.id_number), "id_step": True})
 
@@ -242,7 +263,7 @@ def _service_form(request, pk, form_class, title, call, success, form_kwargs=Non
     return render(request, "registry/form.html", {"form": form, "elder": elder, "title": title})
 
 
-@scoped_view(roles=STAFF_ROLES)
+@scoped_view(roles=WRITE_ROLES)
 def elder_status(request, pk):
     def call(elder, data):
         services.change_status(elder, to_status=data["to_status"], changed_on=data["changed_on"],
@@ -251,7 +272,7 @@ def elder_status(request, pk):
     return _service_form(request, pk, StatusChangeForm, _("变更状态"), call, _("状态已变更。"))
 
 
-@scoped_view(roles=STAFF_ROLES)
+@scoped_view(roles=WRITE_ROLES)
 def guardian_add(request, pk):
     def call(elder, data):
         new = None if data["existing"] else {k: data[k] for k in ("name", "phone", "id_number", "whereabouts")}
@@ -262,7 +283,7 @@ def guardian_add(request, pk):
                          form_kwargs={"user": request.user})
 
 
-@scoped_view(roles=STAFF_ROLES)
+@scoped_view(roles=WRITE_ROLES)
 def contact_add(request, pk):
     def call(elder, data):
         services.record_contact_event(elder, acting_user=request.user, **data)
@@ -270,7 +291,7 @@ def contact_add(request, pk):
     return _service_form(request, pk, ContactEventForm, _("登记联系情况"), call, _("已登记联系情况。"), form_kwargs={})
 
 
-@scoped_view(roles=STAFF_ROLES)
+@scoped_view(roles=WRITE_ROLES)
 def duty_add(request, pk):
     def call(elder, data):
         observation = services.record_duty_observation(elder, acting_user=request.user, **data)
@@ -281,7 +302,7 @@ def duty_add(request, pk):
     return _service_form(request, pk, DutyObservationForm, _("记录义务履行情况"), call, _("已记录。"), form_kwargs={})
 
 
-@scoped_view(roles=STAFF_ROLES)
+@scoped_view(roles=WRITE_ROLES)
 def supervision_add(request, pk):
     elder = _scoped_elder(request, pk)
     observation = None
@@ -299,7 +320,7 @@ def supervision_add(request, pk):
                          initial=initial)
 
 
-@scoped_view(roles=STAFF_ROLES)
+@scoped_view(roles=WRITE_ROLES)
 def agreement_add(request, pk):
     elder = _scoped_elder(request, pk)
     form = CareAgreementForm(request.POST or None, request.FILES or None, elder=elder)

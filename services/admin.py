@@ -2,8 +2,10 @@
 invisible to village and department staff through HealthCheckQuerySet.restrict_role)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from eldercare.admin import ScopedAdmin
+from services import services
 from services.models import (
     FamilyDoctorContract,
     HealthCheck,
@@ -56,6 +58,9 @@ class ServiceRecordAdmin(ScopedAdmin):
     recorded_by_field = "recorded_by"
     list_select_related = ["elder", "item", "volunteer", "provider"]
 
+    def write(self, request, obj, form, change):
+        services.save_service_record(obj, acting_user=request.user)
+
 
 @admin.register(HealthCheck)
 class HealthCheckAdmin(ScopedAdmin):
@@ -63,9 +68,16 @@ class HealthCheckAdmin(ScopedAdmin):
     list_filter = ["follow_up_needed"]
     search_fields = ["elder__name"]
     raw_id_fields = ["elder"]
-    readonly_fields = ["recorded_by", "bmi"]
+    readonly_fields = ["recorded_by", "bmi_display"]
     recorded_by_field = "recorded_by"
     list_select_related = ["elder"]
+
+    def write(self, request, obj, form, change):
+        services.record_health_check(check=obj, acting_user=request.user)
+
+    @admin.display(description=_("体重指数(BMI)"))
+    def bmi_display(self, obj):
+        return obj.bmi if obj.bmi is not None else "—"
 
 
 @admin.register(FamilyDoctorContract)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from eldercare.audit import tracked
 from eldercare.choices import UserRole
-from eldercare.scoping import ScopedQuerySet
+from eldercare.scoping import ScopedQuerySet, jurisdiction_prefix
 from registry.choices import ElderStatus
 from services.choices import (
     ProviderKind,
@@ -80,6 +80,13 @@ class ReachingUpQuerySet(ScopedQuerySet):
 
     def restrict_role(self, queryset, user):
         return queryset.none() if user.role in self.hidden_from_roles else queryset
+
+    def writable_by(self, user):
+        # A county item or provider serves a town, but only the county changes it.
+        prefix = jurisdiction_prefix(user)
+        if prefix is None:
+            return self.none()
+        return self.for_user(user).filter(ScopedQuerySet.jurisdiction_q(self, prefix))
 
 
 class ProviderQuerySet(ReachingUpQuerySet):
@@ -293,6 +300,9 @@ class ServiceRecordQuerySet(ElderRowQuerySet):
                 .order_by("-month", "volunteer__name"))
 
 
+MAX_SERVICE_MINUTES = 24 * 60  # one record is one day's service at most
+
+
 @tracked()
 class ServiceRecord(models.Model):
     """One delivery of a catalogue item to one elder (by a provider and/or a volunteer)."""
@@ -330,6 +340,8 @@ class ServiceRecord(models.Model):
     def clean(self):
         if self.served_on and self.served_on > timezone.localdate():
             raise ValidationError({"served_on": _("服务日期不能晚于今天。")})
+        if self.duration_minutes is not None and not 1 <= self.duration_minutes <= MAX_SERVICE_MINUTES:
+            raise ValidationError({"duration_minutes": _("服务时长应在 1 到 1440 分钟(一天)之间。")})
 
 
 class ServiceRequestQuerySet(ElderRowQuerySet):

@@ -54,13 +54,34 @@ def record_group_service(*, item, elders, served_on, duration_minutes, provider=
 
 @transaction.atomic
 def record_health_check(*, check: HealthCheck, acting_user) -> HealthCheck:
-    """Store a health check after the plausibility checks; the elder must be within reach."""
+    """Store a new or corrected health check after the plausibility checks; the elder must be
+    within reach (a correction keeps who recorded the check)."""
     ensure_in_scope(check.elder, acting_user)
-    check.recorded_by = acting_user
+    if check.pk is not None:
+        ensure_in_scope(HealthCheck(pk=check.pk), acting_user)
+    else:
+        check.recorded_by = acting_user
     check.full_clean()
     check.save()
     ensure_in_scope(check, acting_user)
     return check
+
+
+@transaction.atomic
+def save_service_record(record: ServiceRecord, *, acting_user) -> ServiceRecord:
+    """Store one new or corrected service record: the elder, the item, the provider and the
+    volunteer within reach, the minutes in range (ServiceRecord.clean), as the group entry checks."""
+    if record.pk is not None:
+        ensure_in_scope(ServiceRecord(pk=record.pk), acting_user)
+    else:
+        record.recorded_by = acting_user
+    for related in (record.elder, record.item, record.provider, record.volunteer):
+        if related is not None:
+            ensure_in_scope(related, acting_user)
+    record.full_clean()
+    record.save()
+    ensure_in_scope(record, acting_user)
+    return record
 
 
 def items_not_yet_received(elder, today=None):
