@@ -19,6 +19,7 @@ ALLOWED = frozenset({
     "English",  # the language switcher offers English by its own name
     "Excel", "WPS", "PDF", "JPG", "JPEG", "PNG", "CSV", "XLS", "XLSX", "xlsx", "xls", "csv", "pdf", "jpg", "png",
     "BMI", "mmHg", "mmol", "cm", "kg", "KB", "MB", "GB", "A4",
+    "Control", "Command", "Mac",  # key names as printed on the keys (the admin's multi-select hint)
 })
 
 SILENT_ELEMENTS = {"script", "style", "code", "pre", "kbd", "samp", "template", "noscript"}
