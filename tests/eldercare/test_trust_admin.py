@@ -66,6 +66,7 @@ def test_the_changelist_and_the_export_refuse_lookups_the_admin_does_not_offer(l
     value = elder.id_number[:10] if lookup.startswith("id_number") else "王"
     response = client.get(reverse("admin:registry_elder_changelist"), {lookup: value})
     assert response.status_code == 400 and "王秀英" not in body(response)
+    assert "无法处理这个请求" in body(response) and "Bad Request" not in body(response)  # the site's Chinese page
     response = client.get(reverse("admin:registry_elder_export"), {lookup: value})
     assert response.status_code == 400
     assert response.get("Content-Type", "").startswith("text/html")
