@@ -221,6 +221,15 @@ def scores_of(values: dict, weights: dict) -> dict:
     return {"items": items, "dimensions": dimensions, "total": round(sum(dimensions.values()) / len(dimensions), 1)}
 
 
+def weights_in_force(period):
+    """The weights and targets a period is scored with — those of the `ScorecardVersion` in force
+    on its first day — and that version (None: no version stored yet, the defaults apply)."""
+    from oversight.models import ScorecardVersion
+
+    version = ScorecardVersion.objects.in_force_on(period.start)
+    return (version.weights if version else DEFAULT_WEIGHTS), version
+
+
 def metrics_needed():
     names = dict.fromkeys(n for item in ITEMS for n in (item.total, item.miss))
     return [METRICS[name] for name in names]

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from eldercare.choices import AreaLevel, UserRole
 from eldercare.models import Area
 from eldercare.scoping import ensure_in_scope
-from oversight.models import Circular, CircularStatus, CircularVillage, Rectification, ScorecardVersion
+from oversight.models import Circular, CircularStatus, CircularVillage, Rectification
 from oversight.periods import Period
-from oversight.scorecard import DEFAULT_WEIGHTS, DIMENSIONS, ITEMS, score
+from oversight.scorecard import DIMENSIONS, ITEMS, score, weights_in_force
 
 TRANSITIONS = {CircularStatus.DRAFT: {CircularStatus.ISSUED}, CircularStatus.ISSUED: set()}
 PASS_SCORE = 80  # a village whose overall score is below this is named as below target
@@ -38,18 +38,13 @@ def previous_period(period: Period) -> Period:
     return Period(period.kind, period.start - timedelta(days=1))
 
 
-def _weights(period):
-    version = ScorecardVersion.objects.in_force_on(period.start)
-    return (version.weights if version else DEFAULT_WEIGHTS), (version.name if version else _("默认版本"))
-
-
 def circular_content(user, town, period) -> dict:
     """What a circular reports: the town's and each village's scores, the villages below
     target with their shortfalls (items that lost points, worst first), and the most improved."""
-    weights, version = _weights(period)
+    weights, version = weights_in_force(period)
     overall, units = score(user, period, town.code, 12, weights)
     previous = previous_period(period)
-    prev_weights, _name = _weights(previous)
+    prev_weights, _version = weights_in_force(previous)
     _prev_overall, prev_units = score(user, previous, town.code, 12, prev_weights)
     villages = {v.code: v.name for v in Area.objects.for_user(user).filter(level=AreaLevel.VILLAGE,
                                                                             code__startswith=town.code)}
@@ -71,7 +66,7 @@ def circular_content(user, town, period) -> dict:
                      "shortfalls": [{**s, "item": str(s["item"])} for s in shortfalls]})
     rows.sort(key=lambda r: (r["total"], r["code"]))
     improved = sorted((r for r in rows if r["change"] and r["change"] > 0), key=lambda r: -r["change"])[:MOST_IMPROVED]
-    return {"version": str(version), "period": period.label, "town": overall["total"],
+    return {"version": version.name if version else _("默认版本"), "period": period.label, "town": overall["total"],
             "town_dimensions": overall["dimensions"], "villages": rows, "pass_score": PASS_SCORE,
             "below": [r["code"] for r in rows if r["total"] < PASS_SCORE], "improved": [r["code"] for r in improved]}
 

@@ -26,7 +26,7 @@ from oversight.metrics import METRICS, METRICS_LIST, WITHIN, compute, monthly, r
 from oversight.models import Circular, Rectification, ScorecardVersion
 from oversight.periods import PERIOD_KINDS, Period, PeriodError, period_from
 from oversight.reports import report_for
-from oversight.scorecard import DEFAULT_WEIGHTS, DIMENSIONS, ITEMS, score, scores_of
+from oversight.scorecard import DEFAULT_WEIGHTS, DIMENSIONS, ITEMS, score, scores_of, weights_in_force
 from registry.masking import export_masks
 from registry.views import FLAG_FILTERS
 
@@ -325,12 +325,6 @@ def report_export(request):
 SCORECARD_ROLES = (UserRole.TOWN, UserRole.COUNTY, UserRole.VILLAGE)
 
 
-def _weights(period):
-    """The weights and targets in force at the period's start, and the version that says so."""
-    version = ScorecardVersion.objects.in_force_on(period.start)
-    return (version.weights if version else DEFAULT_WEIGHTS), version
-
-
 def _scorecard_period(request) -> Period:
     """The chosen period; a quarter unless asked otherwise (supervision is customarily quarterly)."""
     period = _period(request)
@@ -343,7 +337,7 @@ def scorecard(request):
     opening what pulls it down. Village staff see their own village's."""
     user, period, area = request.user, _scorecard_period(request), _area(request)
     child_level, unit_length = CHILD_LEVEL.get(area.level, (None, None))
-    weights, version = _weights(period)
+    weights, version = weights_in_force(period)
     overall, by_unit = score(user, period, area.code, unit_length, weights)
     rows = []
     if child_level:
@@ -379,7 +373,7 @@ def scorecard_area(request, code):
     lost, and the list of rows that miss it (its count is the shortfall)."""
     user, period = request.user, _scorecard_period(request)
     area = get_object_or_404(Area.objects.for_user(user), code=code)
-    weights, version = _weights(period)
+    weights, version = weights_in_force(period)
     overall, _units = score(user, period, area.code, None, weights)
     return render(request, "oversight/scorecard.html", {
         "area": area, "period": period, "kinds": PERIOD_KINDS, "overall": overall, "rows": [],

@@ -11,7 +11,16 @@ from django.utils import timezone
 from oversight.metrics import METRICS, compute, rows_of
 from oversight.models import ScorecardVersion
 from oversight.periods import MONTH, QUARTER, Period
-from oversight.scorecard import DEFAULT_WEIGHTS, ITEMS, SCORECARD_METRICS, item_score, metrics_needed, score, scores_of
+from oversight.scorecard import (
+    DEFAULT_WEIGHTS,
+    ITEMS,
+    SCORECARD_METRICS,
+    item_score,
+    metrics_needed,
+    score,
+    scores_of,
+    weights_in_force,
+)
 from tests.factories import make_elder, make_guardian
 from tests.oversight.data import populate
 
@@ -92,6 +101,12 @@ def test_a_new_version_applies_from_its_date_and_old_periods_keep_theirs(world):
     assert ScorecardVersion.objects.in_force_on(Period(QUARTER, date(2026, 6, 30)).start) == old
     assert ScorecardVersion.objects.in_force_on(Period(QUARTER, date(2026, 8, 15)).start) == new
     assert ScorecardVersion.objects.in_force_on(Period(MONTH, date(2026, 7, 1)).start) == new
+    # The one lookup the scorecard pages and the circulars use.
+    weights, version = weights_in_force(Period(QUARTER, date(2026, 6, 30)))
+    assert version == old and weights["complete"] == [30, 95]
+    weights, version = weights_in_force(Period(MONTH, date(2026, 7, 1)))
+    assert version == new and weights["complete"] == [30, 100]
+    assert weights_in_force(Period(MONTH, date(2018, 12, 31))) == (DEFAULT_WEIGHTS, None)
 
 
 def test_a_version_must_name_every_item_with_weight_and_target():
