@@ -15,7 +15,7 @@ one as of the close. A report of the current period is computed live each time.
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -198,7 +198,9 @@ def report_for(user, area, period) -> Report:
     if not period.is_closed:
         return build_report(user, area, period)
     key = {"area_code": area.code, "kind": period.kind, "start": period.start}
-    stored = ReportSnapshot.objects.filter(**key).first()
+    # The stored copy is read on the primary even when the page reads from the replica: one
+    # stored a moment ago may not have been replayed there yet (and is not stored twice).
+    stored = ReportSnapshot.objects.using(DEFAULT_DB_ALIAS).filter(**key).first()
     if stored is None:
         stored = freeze(user, area, period)
     return Report(stored.area_code, area.name, period.label, [Table(**t) for t in stored.tables],
@@ -215,7 +217,8 @@ def freeze(user, area, period):
             return ReportSnapshot.objects.create(area_code=area.code, kind=period.kind, start=period.start,
                                                  end=period.end, tables=[asdict(t) for t in report.tables])
     except IntegrityError:  # someone stored it meanwhile: theirs stands
-        return ReportSnapshot.objects.get(area_code=area.code, kind=period.kind, start=period.start)
+        return ReportSnapshot.objects.using(DEFAULT_DB_ALIAS).get(area_code=area.code, kind=period.kind,
+                                                                 start=period.start)
 
 
 def periods_closed_on(day):

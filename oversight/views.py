@@ -2,6 +2,11 @@
 
 Every figure comes from `oversight.metrics`; every figure links to `metric_rows`, which lists
 the same metric's rows for the same area and period, so the list shows exactly that many rows.
+
+The read-only pages — dashboard, drill-down lists and their exports, the table export, reports
+and their exports, the scorecard pages — are `@reads_from_replica`: with DATABASE_REPLICA_URL
+set they read from the streaming replica; their writes (an export's access record, a closed
+period's stored report) go to the primary (eldercare/replica.py).
 """
 
 from django.contrib import messages
@@ -19,6 +24,7 @@ from eldercare.audit import record_access
 from eldercare.choices import AccessEventKind, AreaLevel, UserRole
 from eldercare.idnumbers import mask_id_number, mask_phone
 from eldercare.models import Area
+from eldercare.replica import reads_from_replica
 from eldercare.spreadsheets import Sheet, xlsx_response
 from oversight import charts, services
 from oversight.documents import DOCX_CONTENT_TYPE, circular_document
@@ -102,6 +108,7 @@ def _sort_value(cell):
 
 
 @scoped_view(roles=VIEW_ROLES)
+@reads_from_replica
 def dashboard(request):
     """The landing page of town and county staff (and 本村情况 of village staff): tiles, the
     per-village (per-town) table and the 12-month trends for one area and period. A fixed number of queries: one per metric source,
@@ -183,6 +190,7 @@ def _metric_rows(request, name):
 
 
 @scoped_view(roles=LIST_ROLES)
+@reads_from_replica
 def metric_rows(request, name):
     """The rows behind one figure, for one area and period: exactly as many as the figure says."""
     metric, period, area, rows = _metric_rows(request, name)
@@ -248,6 +256,7 @@ def _record_export(request, what, area, period, rows):
 
 
 @scoped_view(roles=LIST_ROLES)
+@reads_from_replica
 def metric_rows_export(request, name):
     """The drill-down list as .xlsx (the same rows); recorded as an export."""
     metric, period, area, rows = _metric_rows(request, name)
@@ -260,6 +269,7 @@ def metric_rows_export(request, name):
 
 
 @scoped_view(roles=DASHBOARD_ROLES)
+@reads_from_replica
 def table_export(request):
     """The dashboard's per-village (per-town) table as .xlsx: counts, denominators and shares."""
     user, period, area = request.user, _period(request), _area(request)
@@ -297,6 +307,7 @@ def _report_period(request) -> Period:
 
 
 @scoped_view(roles=DASHBOARD_ROLES)
+@reads_from_replica
 def report(request):
     """统计报表: one printable A4 page per report (a town; the county by town)."""
     user, period, area = request.user, _report_period(request), _area(request)
@@ -308,6 +319,7 @@ def report(request):
 
 
 @scoped_view(roles=DASHBOARD_ROLES)
+@reads_from_replica
 def report_export(request):
     """The report as .xlsx, one sheet per table (the same stored copy for a closed period)."""
     user, period, area = request.user, _report_period(request), _area(request)
@@ -332,6 +344,7 @@ def _scorecard_period(request) -> Period:
 
 
 @scoped_view(roles=SCORECARD_ROLES)
+@reads_from_replica
 def scorecard(request):
     """The four dimensions per village (a town; per town for the county), worst first, each row
     opening what pulls it down. Village staff see their own village's."""
@@ -368,6 +381,7 @@ def _shortfalls(scores, area, period):
 
 
 @scoped_view(roles=SCORECARD_ROLES)
+@reads_from_replica
 def scorecard_area(request, code):
     """What pulls one village (or town) down: every item, its rate against the target, the points
     lost, and the list of rows that miss it (its count is the shortfall)."""
@@ -382,6 +396,7 @@ def scorecard_area(request, code):
 
 
 @scoped_view(roles=DASHBOARD_ROLES)
+@reads_from_replica
 def scorecard_versions(request):
     """The weights and targets, every version with the date it applies from (read-only here)."""
     versions = list(ScorecardVersion.objects.for_user(request.user))
