@@ -144,6 +144,12 @@ if "DATABASE_REPLICA_URL" in env:
         "TEST": {"MIRROR": "default"},  # a test run has no replica of its own
     }
 DATABASE_ROUTERS = ["eldercare.replica.ReplicaRouter"]
+# No JIT compilation: it costs 100–300 ms per query above its cost threshold, which the
+# dashboards' grouped queries over the whole county cross, and saves nothing on queries that run
+# in milliseconds (docs/performance.md, "Oversight").
+for _database in DATABASES.values():
+    _options = _database.setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts, sessions, login throttling ------------------------------------------------

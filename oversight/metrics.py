@@ -13,7 +13,11 @@ Two kinds of period semantics (`Metric.semantics`):
 
 - STATE: the state today (在册, 逾期, open cases …) — the apps keep current state, not history;
 - WITHIN: events dated inside the period (visits done, cases reported / closed …), from the
-  period's first day to its "as of" day inclusive.
+  period's first day to its "as of" day inclusive — nothing dated after the "as of" day counts.
+
+A dashboard "as of" a past day therefore shows the WITHIN figures as of that day and the
+`current_only` ones (STATE metrics, and WITHIN metrics counted among today's rows, such as the
+elders on the register today who were visited in the period) as today's, marked 当前 on the page.
 
 docs/metrics.md lists every metric in plain Chinese with the policy sentence it serves.
 """
@@ -22,11 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from oversight.models import VisitDay
 from registry.choices import ElderRiskLevel, SupervisionResult
 from registry.models import CareAgreement, Elder, Supervision
 from relief.choices import ReliefCaseStatus
@@ -56,6 +61,12 @@ class Source:
     village: str  # lookup from a row to its 12-digit village code
     kind: str  # how the drill-down shows a row: elder / visit / case / agreement / supervision
     date_field: str = ""  # the event date of a WITHIN source (for monthly trends)
+    # (user, period) -> rollup rows (`village_id`, `day`) of the source within the period, for the
+    # metrics that name a rollup column (`Metric.rollup`); None: the source has no rollup.
+    rollup: Callable | None = None
+    # The rows are today's state (the register, the schedule, open cases …), whatever the period:
+    # a figure from such a source cannot be read "as of" a past day (`Metric.current_only`).
+    state: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,20 @@ class Metric:
     worse_when_higher: bool = True  # for "worst first": a higher share is worse
     median_of: object = None  # a duration expression: the figure shown is its median over the rows
     policy: str = ""
+    # The column of the source's rollup that holds this figure per village and day (the sum over
+    # the period's days equals the count of `rows()`: oversight.rollup, tests/oversight/test_rollup.py).
+    rollup: str = ""
+
+    @property
+    def current_only(self) -> bool:
+        """The figure is today's, even on a dashboard "as of" a past day: a STATE metric, or one
+        counted among today's rows (e.g. 本期探访到的在册老人: visited in the period, among the
+        elders on the register today). The dashboard marks these as 当前 when `on` is past."""
+        return self.semantics == STATE or self.source.state
+
+    @property
+    def from_rollup(self) -> bool:
+        return bool(self.rollup and self.source.rollup)
 
     @property
     def is_median(self) -> bool:
@@ -103,6 +128,10 @@ def _visits(user, period):
     return Visit.objects.for_user(user).filter(visited_at__gte=period.since(), visited_at__lt=period.until())
 
 
+def _visit_days(user, period):
+    return VisitDay.objects.for_user(user).filter(day__gte=period.start, day__lte=period.on)
+
+
 def _cases(user, period):
     return ReliefCase.objects.for_user(user).with_clocks()
 
@@ -127,16 +156,16 @@ def _refusals(user, period):
                                                      supervised_on__gte=period.start, supervised_on__lte=period.on)
 
 
-REGISTER = Source("register", _register, "village__code", "elder")
-HEALTH_DUE = Source("health_due", _health_due, "village__code", "elder")
-SCHEDULE = Source("schedule", _schedule, "village__code", "elder")
-VISITS = Source("visits", _visits, "elder__village__code", "visit", date_field="visited_at")
-CASES = Source("cases", _cases, "village__code", "case")
+REGISTER = Source("register", _register, "village__code", "elder", state=True)
+HEALTH_DUE = Source("health_due", _health_due, "village__code", "elder", state=True)
+SCHEDULE = Source("schedule", _schedule, "village__code", "elder", state=True)
+VISITS = Source("visits", _visits, "elder__village__code", "visit", date_field="visited_at", rollup=_visit_days)
+CASES = Source("cases", _cases, "village__code", "case", state=True)
 CASES_REPORTED = Source("cases_reported", _cases_between("reported_at"), "village__code", "case", "reported_at")
 CASES_CLOSED = Source("cases_closed", _cases_between("closed_at"), "village__code", "case", "closed_at")
 CASES_ACCEPTED = Source("cases_accepted", _cases_between("accepted_at"), "village__code", "case", "accepted_at")
 CHECKS = Source("checks", _checks, "elder__village__code", "check", date_field="checked_on")
-AGREEMENTS = Source("agreements", _agreements, "elder__village__code", "agreement")
+AGREEMENTS = Source("agreements", _agreements, "elder__village__code", "agreement", state=True)
 REFUSALS = Source("refusals", _refusals, "elder__village__code", "supervision", date_field="supervised_on")
 
 # --- Metrics ------------------------------------------------------------------------------
@@ -170,9 +199,10 @@ METRICS_LIST = [
            worse_when_higher=False, policy=P_RISK),
     Metric("risk_none", _("未评估风险"), REGISTER, Q(risk_level=""), denominator="active", policy=P_RISK),
     # 巡访 — visits
-    Metric("visits_done", _("巡访次数"), VISITS, semantics=WITHIN, worse_when_higher=False, policy=P_VISITS),
+    Metric("visits_done", _("巡访次数"), VISITS, semantics=WITHIN, worse_when_higher=False, policy=P_VISITS,
+           rollup="visits"),
     Metric("visits_home", _("其中上门"), VISITS, Q(method="home"), semantics=WITHIN, denominator="visits_done",
-           worse_when_higher=False, policy=P_VISITS),
+           worse_when_higher=False, policy=P_VISITS, rollup="home_visits"),
     Metric("visited", _("本期探访到的在册老人"), REGISTER, Q(visited_in_period=True), semantics=WITHIN,
            denominator="active", worse_when_higher=False, policy=P_VISITS),
     Metric("on_schedule", _("按时(当前未逾期)"), SCHEDULE, Q(is_overdue=False), denominator="scheduled",
@@ -246,10 +276,28 @@ class Figures:
 def compute(metrics, user, period, area_code: str, unit_length: int | None) -> Figures:
     """Count `metrics` for `user` within `area_code`, per unit (codes cut to `unit_length`
     digits; None: the area only). One grouped query per source, whatever the number of rows."""
-    by_source = {}
+    by_source, rolled = {}, []
+    # A source's metrics are read from its rollup when all of them can be; when one needs the
+    # rows themselves (e.g. the scorecard's 流于形式的巡访), they share that one live query.
+    live_sources = {m.source for m in metrics if not m.from_rollup}
     for metric in metrics:
-        by_source.setdefault(metric.source, []).append(metric)
+        if metric.from_rollup and metric.source not in live_sources:
+            rolled.append(metric)
+        else:
+            by_source.setdefault(metric.source, []).append(metric)
     units, total, medians = {}, {m.name: 0 for m in metrics}, {}
+    by_rollup = {}
+    for metric in rolled:
+        by_rollup.setdefault(metric.source, []).append(metric)
+    for source, group in by_rollup.items():  # one query per rollup: sums of its columns
+        rows = source.rollup(user, period).filter(village__code__startswith=area_code)
+        unit = Substr("village__code", 1, unit_length) if unit_length else models.Value("")
+        sums = {m.name: Sum(m.rollup) for m in group}
+        for row in rows.order_by().annotate(unit=unit).values("unit").annotate(**sums):
+            values = units.setdefault(row["unit"], {})
+            for m in group:
+                values[m.name] = row[m.name] or 0
+                total[m.name] += values[m.name]
     for source, group in by_source.items():
         rows = source.rows(user, period).filter(**{f"{source.village}__startswith": area_code})
         aggregates = {}
@@ -281,6 +329,10 @@ def monthly(metric: Metric, user, period, area_code: str) -> dict:
     The rows are the metric's own rows over the whole window, grouped by the month of their
     event date (local time), in one query."""
     window = period.trend_window()
+    if metric.from_rollup:
+        days = metric.source.rollup(user, window).filter(village__code__startswith=area_code)
+        counts = days.order_by().annotate(month=TruncMonth("day")).values("month").annotate(n=Sum(metric.rollup))
+        return {row["month"]: row["n"] for row in counts}
     rows = rows_of(metric, user, window, area_code)
     date_field = metric.source.date_field
     month = TruncMonth(date_field, tzinfo=timezone.get_current_timezone()) if date_field.endswith("_at") \

@@ -103,17 +103,17 @@ def _pairings(user, period):
     return Pairing.objects.for_user(user).current().with_due()
 
 
-REGISTER_CHECKS = Source("register_checks", _register_checks, "village__code", "elder")
-GUARDIANS = Source("guardians", _guardians, "village__code", "guardian")
+REGISTER_CHECKS = Source("register_checks", _register_checks, "village__code", "elder", state=True)
+GUARDIANS = Source("guardians", _guardians, "village__code", "guardian", state=True)
 STATUS_CHANGES = Source("status_changes", _status_changes, "elder__village__code", "status_change",
                         date_field="changed_on")
-RISK_REVIEW = Source("risk_review", _risk_review, "village__code", "elder")
-HIGH_RISK = Source("high_risk", _high_risk, "village__code", "elder")
-NO_AGREEMENT = Source("no_agreement", _no_agreement, "village__code", "elder")
+RISK_REVIEW = Source("risk_review", _risk_review, "village__code", "elder", state=True)
+HIGH_RISK = Source("high_risk", _high_risk, "village__code", "elder", state=True)
+NO_AGREEMENT = Source("no_agreement", _no_agreement, "village__code", "elder", state=True)
 REFERRALS_RECEIVED = Source("referrals_received", _referrals_received, "case__village__code", "referral",
                             date_field="received_at")
 RETURNED = Source("returned", _returned, "village__code", "case", date_field="reported_at")
-PAIRINGS = Source("pairings", _pairings, "elder__village__code", "pairing")
+PAIRINGS = Source("pairings", _pairings, "elder__village__code", "pairing", state=True)
 
 _EMPTY_VISIT = Q(met_with="") | (~Q(outcome=VisitOutcome.NORMAL) & Q(notify_family=False, report_to_town=False,
                                                                         request_service=False))

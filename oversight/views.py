@@ -153,6 +153,7 @@ def dashboard(request):
                          f"&dir={'asc' if name == sort and descending else 'desc'}"} for name in TABLE_COLUMNS]
     return render(request, "oversight/dashboard.html", {
         "area": area, "period": period, "kinds": PERIOD_KINDS, "tiles": tiles, "units": units,
+        "past": period.on < timezone.localdate(),
         "headers": headers, "child_level": AreaLevel(child_level).label if child_level else "",
         "overdue_chart": overdue_chart, "trends": trends, "parent": _parent(user, area)})
 

@@ -90,3 +90,43 @@ def test_report_and_scorecard_query_counts_do_not_grow_with_rows(world, login, d
 # in the first request.)
 REPORT_QUERIES = 22
 SCORECARD_QUERIES = 21
+
+
+def test_a_dashboard_as_of_a_past_day_counts_nothing_after_it_and_marks_the_current_figures(world, login):
+    """as of 20 days ago: a visit 10 days ago (and a case reported today) are not counted, in the
+    tiles, the per-village table, the trend or the drill-down; today's state figures say 当前."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from oversight.metrics import METRICS, METRICS_LIST, compute, monthly, rows_of
+    from oversight.periods import MONTH, Period
+    from tests.relief.factories import make_case
+    from tests.visits.factories import make_visit
+
+    today = timezone.localdate()
+    on = today - timedelta(days=20)
+    elder = make_elder(world.village, name="回看", age=80)
+    make_visit(elder, world.users["village"], days_ago=25)
+    make_visit(elder, world.users["village"], days_ago=10, method="home")
+    make_case(world, elder=elder)
+    town = world.users["town"]
+    period = Period(MONTH, on)
+    in_window = 1 if (today - timedelta(days=25)) >= period.start else 0
+    figures = compute(METRICS_LIST, town, period, world.town.code, 12)
+    assert figures.total["visits_done"] == in_window
+    assert figures.total["visits_home"] == 0
+    assert figures.total["visited"] == in_window
+    assert figures.total["cases_new"] == 0
+    assert rows_of(METRICS["visits_done"], town, period, world.town.code).count() == in_window
+    trend = monthly(METRICS["visits_done"], town, period, world.town.code)
+    assert sum(trend.values()) == 1  # the visit 25 days ago; not the one 10 days ago
+    assert sum(monthly(METRICS["cases_new"], town, period, world.town.code).values()) == 0
+
+    page = login(town).get(reverse("oversight:dashboard"), {"on": on.isoformat()}).content.decode()
+    assert "之后录入或发生的不计入" in page
+    assert '在册老人 <span class="current-tag">当前</span>' in page
+    assert '巡访次数 <span class="current-tag">' not in page
+    # Today's dashboard has no such marks.
+    page = login(town).get(reverse("oversight:dashboard")).content.decode()
+    assert "current-tag" not in page and "之后录入或发生的不计入" not in page
