@@ -1,0 +1,225 @@
+"""`python -m bench.province [--factor F]` — the province-scale benchmark dataset, by COPY.
+
+`--scale province` of the benchmark data (docs/performance.md, "Province scale"): 1,000,000
+elders and 20,000,000 visits over two years, in 33 counties × 11 towns × 14 villages (5,082
+villages of ~197 elders), for the dashboards' and reports' timings at that size. Everything goes
+in through PostgreSQL COPY in chunks of 500,000 rows, one statement each, so the oversight
+rollup's statement triggers aggregate each chunk once; then the visit state is computed
+set-wise and the tables analysed. The flags, dates and visit rhythm follow the county seeder's
+proportions (registry/demo.py, visits/demo.py) in a simpler form: this set is for timing, not
+for looking at.
+
+The benchmark database only: the rows carry no audit ("insert") history events — the county
+seeder writes them, at this size they would double the run for rows nobody will audit — and
+`--flush` empties the database first. `--factor` scales the counts (0.001: 1,000 elders and
+20,000 visits, what the tests run); the full run prints its rate, rows per second per table.
+"""
+
+import argparse
+import os
+import random
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eldercare.settings")
+os.environ.setdefault("DEBUG", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ELDERS, VISITS = 1_000_000, 20_000_000
+COUNTIES, TOWNS_PER_COUNTY, VILLAGES_PER_TOWN = 33, 11, 14
+PROVINCE_PREFIX = "51"  # 四川: county codes 51 + 4 digits (not the real list: invented, valid in form)
+CHUNK = 500_000
+DAYS = 730
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "秀英桂兰玉华明德福贵春芳建国志强淑珍"
+ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+ID_CHECK = "10X98765432"
+ELDER_COLUMNS = ["id", "village_id", "village_group", "name", "name_initials", "id_number", "birth_date", "sex",
+                 "ethnicity", "phones", "address", "living", "health", "self_care", "diseases", "income_sources",
+                 "difficulties", "needs", "cadre", "surveyed_by", "notes", "status", "risk_level", "dibao",
+                 "created_at", "updated_at", "responsible_worker_id"]
+VISIT_COLUMNS = ["elder_id", "visitor_id", "visited_at", "method", "met_with", "health_check", "mental_check",
+                 "housing_check", "fire_check", "weather_check", "diet_check", "hygiene_check", "family_check",
+                 "checklist_note", "needs_raised", "notes", "photo", "outcome", "notify_family", "report_to_town",
+                 "request_service", "submission_key", "created_at", "updated_at"]
+
+
+def id_number(area: str, birth: date, sequence: int) -> str:
+    body = f"{area}{birth:%Y%m%d}{sequence % 1000:03d}"
+    return body + ID_CHECK[sum(int(c) * w for c, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
+
+
+def plan(factor: float) -> dict:
+    """How many of each: elders and visits scaled by `factor`, and enough counties for them
+    (a small factor keeps one county of real size per village)."""
+    elders, visits = max(1, round(ELDERS * factor)), max(1, round(VISITS * factor))
+    villages_per_county = TOWNS_PER_COUNTY * VILLAGES_PER_TOWN
+    counties = max(1, min(COUNTIES, round(COUNTIES * factor * 10)))
+    return {"elders": elders, "visits": visits, "counties": counties,
+            "villages": counties * villages_per_county}
+
+
+def _areas(counties: int):
+    from eldercare.choices import AreaLevel
+    from eldercare.models import Area
+
+    rows, villages = [], []
+    for c in range(counties):
+        county = f"{PROVINCE_PREFIX}{60 + c // 30:02d}{c % 30 + 1:02d}"
+        rows.append(Area(code=county, name=f"基准县{c + 1}", level=AreaLevel.COUNTY))
+        for t in range(TOWNS_PER_COUNTY):
+            town = f"{county}{100 + t:03d}"
+            rows.append(Area(code=town, name=f"基准县{c + 1}第{t + 1}镇", level=AreaLevel.TOWN, parent_id=county))
+            for v in range(VILLAGES_PER_TOWN):
+                code = f"{town}{201 + v:03d}"
+                rows.append(Area(code=code, name=f"第{v + 1}村", level=AreaLevel.VILLAGE, parent_id=town))
+                villages.append(code)
+    Area.objects.bulk_create(rows, batch_size=5000)
+    return villages
+
+
+def _workers(villages) -> dict:
+    """One village worker per village (the visitor of its visits), one password hash for all."""
+    from django.contrib.auth.hashers import make_password
+
+    from eldercare.choices import UserRole
+    from eldercare.models import User
+
+    password = make_password(None)  # unusable: benchmark accounts cannot log in
+    users = [User(username=f"pv{code}", real_name=f"{code}文书", role=UserRole.VILLAGE, area_id=code,
+                  is_staff=True, password=password) for code in villages]
+    User.objects.bulk_create(users, batch_size=5000)
+    return dict(User.objects.filter(username__startswith="pv").values_list("area_id", "id"))
+
+
+def _copy(cursor, table, columns, lines) -> int:
+    """COPY `lines` into `table`, one statement per CHUNK rows."""
+    count, chunk = 0, []
+
+    def flush():
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            copy.write("".join(chunk))
+
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == CHUNK:
+            flush()
+            count += len(chunk)
+            chunk.clear()
+    if chunk:
+        flush()
+        count += len(chunk)
+    return count
+
+
+def _elder_lines(rng, villages, workers, elders, first_id, today, stamp):
+    living = ["alone"] * 22 + ["spouse"] * 45 + ["grandchildren"] * 18 + ["relatives"] * 10 + ["other"] * 5
+    self_care = ["independent"] * 80 + ["partial"] * 13 + ["disabled"] * 7
+    risk = ["low"] * 30 + ["medium"] * 40 + ["high"] * 15 + [""] * 15
+    per_village = elders / len(villages)
+    for n in range(elders):
+        village = villages[min(int(n / per_village), len(villages) - 1)]
+        age = 60 + int(rng.random() ** 1.6 * 38)
+        birth = date(today.year - age, 1 + n % 12, 1 + n % 28)
+        name = SURNAMES[n % 20] + GIVEN[(n // 20) % 16] + GIVEN[(n // 320) % 16]
+        yield (f"{first_id + n}\t{village}\t{1 + n % 6}组\t{name}\tbm\t{id_number(village[:6], birth, n)}\t{birth}\t"
+               f"{'male' if n % 2 else 'female'}\t汉族\t{{139{n % 100_000_000:08d}}}\t{1 + n % 6}组{n % 90 + 1}号\t"
+               f"{rng.choice(living)}\tfair\t{rng.choice(self_care)}\t\t{{}}\t{{}}\t\t\t\t\tactive\t{rng.choice(risk)}\t"
+               f"{'t' if rng.random() < 0.12 else 'f'}\t{stamp}\t{stamp}\t{workers[village]}\n")
+
+
+def _visit_lines(rng, villages, workers, elders, first_id, visits, today, offset):
+    """Visits spread over the last two years, each elder about `visits / elders` of them."""
+    per_village = elders / len(villages)
+    checks = "\t".join(["normal"] * 8)
+    day_text = [(today - timedelta(days=back)).isoformat() for back in range(DAYS)]
+    random = rng.random
+    for _ in range(visits):
+        e = int(random() * elders)
+        village = villages[min(int(e / per_village), len(villages) - 1)]
+        text = day_text[1 + int(random() ** 1.3 * (DAYS - 1))]  # not today: nothing after now
+        minute = 480 + int(random() * 600)
+        r = random()
+        method = "phone" if r < 0.55 else "home" if r < 0.93 else "video" if r < 0.98 else "proxy"
+        outcome = "normal" if random() < 0.86 else "attention"
+        stamp = f"{text} {minute // 60:02d}:{minute % 60:02d}:00{offset}"
+        yield (f"{first_id + e}\t{workers[village]}\t{stamp}\t{method}\t本人\t{checks}\t\t\t\t\t{outcome}\tf\tf\tf\t"
+               f"{rng.getrandbits(128):032x}\t{stamp}\t{stamp}\n")
+
+
+def generate(factor: float = 1.0, *, flush: bool = False, seed: int = 20261130, log=print) -> dict:
+    """Create the province dataset (scaled by `factor`) in the current database; returns the
+    counts and the seconds each step took."""
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from eldercare.audit import set_wise_history
+    from visits.services import refresh_visit_state
+
+    if flush:
+        call_command("flush", interactive=False, verbosity=0)
+        call_command("migrate", verbosity=0)
+    counts = plan(factor)
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    offset = timezone.localtime().strftime("%z")
+    stamp = f"{today - timedelta(days=DAYS)} 09:00:00{offset}"
+    timings = {}
+    started = time.perf_counter()
+    with transaction.atomic():
+        villages = _areas(counts["counties"])
+        workers = _workers(villages)
+    timings["areas and accounts"] = time.perf_counter() - started
+    log(f"区划：{counts['counties']} 个县，{len(villages)} 个村；账号 {len(workers)} 个")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM registry_elder")
+        first_id = cursor.fetchone()[0]
+    for table, columns, lines, key in [
+        ("registry_elder", ELDER_COLUMNS,
+         _elder_lines(rng, villages, workers, counts["elders"], first_id, today, stamp), "elders"),
+        ("visits_visit", VISIT_COLUMNS,
+         _visit_lines(rng, villages, workers, counts["elders"], first_id, counts["visits"], today, offset), "visits"),
+    ]:
+        started = time.perf_counter()
+        with transaction.atomic(), set_wise_history(), connection.cursor() as cursor:
+            written = _copy(cursor, table, columns, lines)
+        timings[key] = time.perf_counter() - started
+        log(f"{table}: {written:,} 行，{timings[key]:.1f} 秒（{written / timings[key]:,.0f} 行/秒）")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('registry_elder', 'id'), MAX(id)) FROM registry_elder")
+    started = time.perf_counter()
+    with transaction.atomic():
+        refresh_visit_state()
+    timings["visit state"] = time.perf_counter() - started
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table in ("registry_elder", "visits_visit", "visits_eldervisitstate", "oversight_visitday"):
+            cursor.execute(f"ANALYZE {table}")
+    timings["analyze"] = time.perf_counter() - started
+    log("用时：" + "，".join(f"{k} {v:.1f} 秒" for k, v in timings.items()))
+    return {**counts, "timings": timings}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench.province", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", choices=["province"], default="province")
+    parser.add_argument("--factor", type=float, default=1.0, help=argparse.SUPPRESS)  # tests: a small province
+    parser.add_argument("--flush", action="store_true", help="empty the benchmark database first")
+    args = parser.parse_args(argv)
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    if not settings.DEBUG:
+        raise SystemExit("DEBUG is off: this may be production; the province dataset goes into a benchmark database.")
+    started = time.perf_counter()
+    generate(args.factor, flush=args.flush)
+    print(f"--scale province (factor {args.factor}): {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
