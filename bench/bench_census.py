@@ -5,7 +5,8 @@ villages: the original benchmark file ("today", the project's own fast writer) a
 written by openpyxl and by xlsxwriter with phones as number cells or text, dates as date cells
 or Chinese text, rich-text shared strings, and low or high guardian cardinality. For each size
 (CENSUS_BENCH_SIZES, default 100,000 and 200,000 rows) and variant, against a fresh copy of the
-county dataset (eldercare_bench → eldercare_census_bench), each step in a process of its own:
+county dataset (bench.common.scratch_database: the benchmark database's `_census` copy), each
+step in a process of its own:
 
 - python-calamine alone reading the sheet (the yardstick: the median of three reads);
 - the full import (`manage.py import_census --json`: parse, validate, classify, write, history);
@@ -15,7 +16,11 @@ county dataset (eldercare_bench → eldercare_census_bench), each step in a proc
 
 The peak memory is the import process's together with its .xlsx reader child's. It prints a
 line per run and, per size, the worst case over the variants against the targets (issue 19):
-full ≤ 6× calamine, re-import ≤ 3×, peak ≤ 600 MB, rows/s ≥ 15× the baseline.
+full ≤ 6× calamine, re-import ≤ 3×, peak ≤ 600 MB, rows/s ≥ 15× the baseline. Beside each wall
+time it prints the CPU seconds of the process (and its children) and the ratio of CPU to
+calamine's CPU, which a loaded machine inflates much less than wall time, and the load average.
+The workbooks are reproducible (make_census_workbook: fixed seed and survey day, villages in
+code order), so figures from two runs or two designs are of the same file.
 CENSUS_BENCH_VARIANTS=today,… picks variants.
 """
 
@@ -33,11 +38,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench"
-COPY_DB = "eldercare_census_bench"
 BENCH_USER = "census_bench"
 
 
-CPU = {}  # "last" → user + system CPU seconds of the last child and its own children
+CPU = {}  # "last" → user + system CPU seconds of the last measured child and its own children
 
 
 def _measure(args: list[str], env: dict | None = None) -> tuple[float, float, str]:
@@ -50,6 +54,7 @@ def _measure(args: list[str], env: dict | None = None) -> tuple[float, float, st
 
     The CPU seconds of the process and its descendants go to CPU["last"]: on a shared, loaded
     machine wall time inflates, CPU time much less (PostgreSQL's own CPU is not included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)  # not counting an earlier child (a generator)
     with tempfile.NamedTemporaryFile("r", suffix=".json") as report:
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "bench.bench_census", "rusage", report.name, *args],
@@ -57,8 +62,7 @@ def _measure(args: list[str], env: dict | None = None) -> tuple[float, float, st
         wall = time.perf_counter() - started
         peaks = json.loads(report.read() or "{}")
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    CPU["last"] = usage.ru_utime + usage.ru_stime - CPU.get("total", 0.0)
-    CPU["total"] = usage.ru_utime + usage.ru_stime
+    CPU["last"] = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
     if done.returncode not in (0, 1) or not peaks:
         raise RuntimeError(f"{args} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return wall, (peaks["self"] + peaks["children"]) / 1024, done.stdout
@@ -151,7 +155,9 @@ def _prepare() -> float | None:
         User.objects.create_superuser(BENCH_USER, password=None)  # county-wide import
     WORK.mkdir(parents=True, exist_ok=True)
     with open(WORK / "census-villages.csv", "w", newline="") as handle:
-        csv.writer(handle).writerows(Area.objects.filter(level="village").values_list("code", "name", "parent__name"))
+        # In code order: the generator picks villages by position, so the same seed needs the same list.
+        villages = Area.objects.filter(level="village").order_by("code").values_list("code", "name", "parent__name")
+        csv.writer(handle).writerows(villages)
     return seeded
 
 
@@ -170,28 +176,19 @@ def _workbook(variant: str, rows: int) -> str:
     return str(workbook)
 
 
-def _fresh_copy() -> None:
-    """A copy of the seeded database for one variant's import and re-import."""
-    from django.db import connection
+def _fresh_copy() -> dict:
+    """A copy of the seeded database for one variant's import and re-import (bench.common:
+    the same rows and statistics for every variant); the environment that points a child at it."""
+    from bench.common import scratch_database
 
-    source = connection.settings_dict["NAME"]
-    connection.close()
-    import psycopg
-
-    from eldercare.embedded_db import _server
-
-    with psycopg.connect(_server().get_uri(), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{COPY_DB}"')
-        # FILE_COPY, not PostgreSQL 15's default WAL_LOG: the copy would otherwise go through the
-        # WAL (a gigabyte of it), and the checkpoints it sets off would land inside the import timed next.
-        admin.execute(f'CREATE DATABASE "{COPY_DB}" TEMPLATE "{source}" STRATEGY FILE_COPY')
-        admin.execute("CHECKPOINT")
+    return {**scratch_database("census")[1], "DEBUG": "1"}
 
 
 def _run_variant(variant: str, rows: int) -> dict:
+    from bench.common import load_average
+
     workbook = _workbook(variant, rows)
-    _fresh_copy()
-    env = {"EMBEDDED_DB_NAME": COPY_DB, "DEBUG": "1"}
+    env = _fresh_copy()
     reads = []
     for _ in range(3):
         wall, rss, _ = _measure(["-m", "bench.bench_census", "calamine", workbook])
@@ -203,28 +200,33 @@ def _run_variant(variant: str, rows: int) -> dict:
     again, again_rss, out = _measure(command, env)  # right after: no VACUUM, no CHECKPOINT
     again_cpu, second = CPU["last"], json.loads(out)
     size = os.path.getsize(workbook) / 1024 / 1024
-    print(f"  {variant:40s} {size:5.1f} MB  calamine {calamine:5.1f} s (median of "
-          f"{', '.join(f'{wall:.1f}' for wall, _, _ in reads)})  full {full:6.1f} s = {full / calamine:4.1f}× "
-          f"(cpu {full_cpu:5.1f} s, {full_rss:4.0f} MB; new {first['new']}, updated {first['updated']}, "
-          f"rejected {first['rejected']})  re-import {again:6.1f} s = {again / calamine:4.1f}× "
-          f"(cpu {again_cpu:5.1f} s, {again_rss:4.0f} MB; unchanged {second['unchanged']}, updated "
-          f"{second['updated']}, new {second['new']})", flush=True)
+    print(f"  {variant:40s} {size:5.1f} MB  calamine {calamine:5.1f} s, cpu {calamine_cpu:4.1f} s (median of "
+          f"{', '.join(f'{wall:.1f}' for wall, _, _ in reads)})\n"
+          f"    full      {full:6.1f} s = {full / calamine:4.1f}×  cpu {full_cpu:5.1f} s = "
+          f"{full_cpu / calamine_cpu:4.1f}×  {full_rss:4.0f} MB  (new {first['new']}, updated {first['updated']}, "
+          f"rejected {first['rejected']})\n"
+          f"    re-import {again:6.1f} s = {again / calamine:4.1f}×  cpu {again_cpu:5.1f} s = "
+          f"{again_cpu / calamine_cpu:4.1f}×  {again_rss:4.0f} MB  (unchanged {second['unchanged']}, updated "
+          f"{second['updated']}, new {second['new']})  {load_average()}", flush=True)
     return {"variant": variant, "rows": first["rows"], "calamine": calamine, "full": full, "again": again,
+            "calamine_cpu": calamine_cpu, "full_cpu": full_cpu, "again_cpu": again_cpu,
             "peak": max(full_rss, again_rss), "changed_on_reimport": second["new"] + second["updated"]}
 
 
 def main() -> None:
     sizes = [int(n) for n in os.environ.get("CENSUS_BENCH_SIZES", "100000,200000").split(",")]
     chosen = os.environ.get("CENSUS_BENCH_VARIANTS", ",".join(VARIANTS)).split(",")
+    from bench.common import load_average
+
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, {load_average()} ({os.cpu_count()} cores)", flush=True)
     seeded = _prepare()
     if seeded:
         print(f"county dataset seeded in {seeded:.0f} s")
     base_rate = None
     slice_rows = int(os.environ.get("CENSUS_BENCH_BASELINE_ROWS", 10_000))
     if slice_rows:
-        _fresh_copy()
         _, _, out = _measure(["-m", "bench.bench_census", "baseline", _workbook("today", max(sizes)), str(slice_rows)],
-                             {"EMBEDDED_DB_NAME": COPY_DB, "DEBUG": "1"})
+                             _fresh_copy())
         baseline = json.loads(out.strip().splitlines()[-1])
         base_rate = baseline["rows"] / baseline["seconds"]
         print(f"django-import-export baseline: {baseline['rows']} rows in {baseline['seconds']:.1f} s = "
@@ -236,14 +238,19 @@ def main() -> None:
         worst_again = max(results, key=lambda r: r["again"] / r["calamine"])
         worst_peak = max(results, key=lambda r: r["peak"])
         slowest = min(results, key=lambda r: r["rows"] / r["full"])
+        cpu_full = max(results, key=lambda r: r["full_cpu"] / r["calamine_cpu"])
+        cpu_again = max(results, key=lambda r: r["again_cpu"] / r["calamine_cpu"])
         print(f"  worst case at {rows} rows: full import {worst_full['full'] / worst_full['calamine']:.1f}× "
               f"({worst_full['variant']}; target ≤ 6×), re-import {worst_again['again'] / worst_again['calamine']:.1f}× "
               f"({worst_again['variant']}; target ≤ 3×), peak {worst_peak['peak']:.0f} MB ({worst_peak['variant']}; "
               f"target ≤ 600 MB)" + (f", {slowest['rows'] / slowest['full'] / base_rate:.1f}× the baseline's rows/s "
                                      f"({slowest['variant']}; target ≥ 15×)" if base_rate else ""))
+        print(f"  worst CPU ratios at {rows} rows (import CPU / calamine CPU, less sensitive to load): full "
+              f"{cpu_full['full_cpu'] / cpu_full['calamine_cpu']:.1f}× ({cpu_full['variant']}), re-import "
+              f"{cpu_again['again_cpu'] / cpu_again['calamine_cpu']:.1f}× ({cpu_again['variant']})", flush=True)
         if any(r["changed_on_reimport"] for r in results):
             print("  !! a re-import changed rows:", [r["variant"] for r in results if r["changed_on_reimport"]])
-    print(f"load average after the runs: {os.getloadavg()[0]:.1f} (2 cores)")
+    print(f"after the runs: {load_average()} ({os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Generate a realistic census survey workbook (农村留守老年人基本情况调查表) for benchmarks.
 
     python bench/make_census_workbook.py --rows 200000 --out var/bench/census-200k.xlsx \
-        [--villages-csv villages.csv] [--seed 1] [--bad-ratio 0.02]
+        [--villages-csv villages.csv] [--seed 1] [--bad-ratio 0.02] [--today 2026-06-01]
 
 The sheet looks like the hand-filled forms the importer meets: a title row and a 填报单位 row
 above a two-row header (groups 主要赡养人 / 第二赡养人 / 委托照顾 merged over their sub-headers),
@@ -12,6 +12,11 @@ bottom. `--villages-csv` takes `code,name` lines (12-digit code, village name); 
 built-in villages of 锦屏镇 (codes under 511529100) are used.
 
 `write_census_workbook()` is the same generator for tests and benchmarks that want a small file.
+
+Reproducible: the same arguments (seed, villages in the same order, survey day — the command
+line's is fixed, DEFAULT_TODAY) give the same rows, and with the fast writer and xlsxwriter the
+same bytes (zip entries and document properties carry fixed dates; openpyxl stamps its save time
+into docProps/core.xml, so only its rows repeat). tests/census/test_bench_workbook.py checks it.
 """
 
 from __future__ import annotations
@@ -342,7 +347,8 @@ class _Generator:
                     "",
                 )
             ),
-            "、".join(d for d in {pick(_DISEASES), pick(_DISEASES)} if d),
+            "、".join(dict.fromkeys(d for d in (pick(_DISEASES), pick(_DISEASES)) if d)),  # not a set: its order
+            # changes with the interpreter's string hashing (PYTHONHASHSEED), and the file with it
             pick(
                 (
                     "养老金",
@@ -522,6 +528,7 @@ def write_census_workbook(
                        style=style)
     if writer == "openpyxl":
         workbook = Workbook(write_only=True)
+        workbook.properties.created = _FIXED_TIME  # (openpyxl stamps the save time as modified anyway)
         sheet = workbook.create_sheet(SHEET_NAME)
         for merge in merges:
             sheet.merged_cells.add(merge)
@@ -562,6 +569,7 @@ def _write_with_xlsxwriter(out, top: list[list], rows: Iterable[Sequence], merge
 
     workbook = xlsxwriter.Workbook(str(out), {"strings_to_numbers": False, "strings_to_formulas": False,
                                               "strings_to_urls": False})
+    workbook.set_properties({"created": _FIXED_TIME})  # not now: the same rows give the same bytes
     sheet = workbook.add_worksheet(SHEET_NAME)
     date = workbook.add_format({"num_format": 'yyyy"年"m"月"d"日"'})
     bold = workbook.add_format({"bold": True})
@@ -605,6 +613,8 @@ class _LazyRows:
 
 
 SHEET_NAME = "留守老年人调查表"
+_FIXED_TIME = dt.datetime(2026, 1, 1)
+DEFAULT_TODAY = dt.date(2026, 6, 1)  # the command line's survey day (write_census_workbook's is the real one)
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -674,14 +684,14 @@ def write_xlsx(out: str | os.PathLike, sheet_name: str, rows: Iterable[Sequence]
     strings: dict[str, int] = {}
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for name, text in _PARTS.items():
-            archive.writestr(name, text)
+            archive.writestr(_entry(name), text)
         archive.writestr(
-            "xl/workbook.xml",
+            _entry("xl/workbook.xml"),
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<workbook xmlns="{_NS}" xmlns:r="{_REL_NS}"><sheets>'
             f'<sheet name="{_escape(sheet_name)}" sheetId="1" r:id="rId1"/></sheets></workbook>',
         )
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as stream:
+        with archive.open(_entry("xl/worksheets/sheet1.xml"), "w", force_zip64=True) as stream:
             stream.write(
                 f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}"><sheetData>'.encode()
             )
@@ -715,7 +725,7 @@ def write_xlsx(out: str | os.PathLike, sheet_name: str, rows: Iterable[Sequence]
                 cells = "".join(f'<mergeCell ref="{merge}"/>' for merge in merges)
                 stream.write(f'<mergeCells count="{len(merges)}">{cells}</mergeCells>'.encode())
             stream.write(b"</worksheet>")
-        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as stream:
+        with archive.open(_entry("xl/sharedStrings.xml"), "w", force_zip64=True) as stream:
             stream.write(
                 f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                 f'<sst xmlns="{_NS}" count="{len(strings)}" uniqueCount="{len(strings)}">'.encode()
@@ -729,6 +739,14 @@ def write_xlsx(out: str | os.PathLike, sheet_name: str, rows: Iterable[Sequence]
                     chunk.clear()
             stream.write("".join(chunk).encode())
             stream.write(b"</sst>")
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A deflated zip entry (zlib's default level, 6) dated as Excel dates them (1980-01-01),
+    not now: the same rows give the same bytes."""
+    info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
 
 
 def _column_letter(number: int) -> str:
@@ -751,12 +769,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dates", choices=("mixed", "date", "text"), default="mixed")
     parser.add_argument("--rich", type=float, default=0.0, help="share of names written as rich text")
     parser.add_argument("--guardians", choices=("default", "low", "high"), default="default")
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=DEFAULT_TODAY,
+                        help="the survey's day (birth and survey dates are drawn back from it); fixed, so that "
+                             "the same arguments write the same file on any day")
     args = parser.parse_args(argv)
     villages = read_villages_csv(args.villages_csv) if args.villages_csv else None
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     started = time.perf_counter()
     stats = write_census_workbook(
-        args.out, args.rows, seed=args.seed, villages=villages, bad_ratio=args.bad_ratio, writer=args.writer,
+        args.out, args.rows, seed=args.seed, villages=villages, bad_ratio=args.bad_ratio, today=args.today,
+        writer=args.writer,
         style=Style(args.phones, args.dates, args.rich, args.guardians),
     )
     elapsed = time.perf_counter() - started

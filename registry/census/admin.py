@@ -1,3 +1,6 @@
+"""The census import's admin page: the jobs, read-only and scoped (imports are made through the
+import pages); the task queue's own unscoped admin is removed."""
+
 from django.contrib import admin
 
 from eldercare.admin import ScopedAdmin

@@ -1,3 +1,5 @@
+"""The census import as a Django app: its pages and menu entry (the model lives in `registry`)."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

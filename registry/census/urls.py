@@ -1,3 +1,6 @@
+"""The census import's pages: the list and upload, the template, one import's preview, progress,
+confirm and cancel, and its rejected-rows workbook (views.py)."""
+
 from django.urls import path
 
 from . import views
