@@ -168,10 +168,12 @@ def _workbook(variant: str, rows: int) -> str:
     workbook = WORK / name
     if not workbook.exists():
         started = time.perf_counter()
+        partial = workbook.with_suffix(".partial.xlsx")  # a generation cut short is never taken for the file
         subprocess.run([sys.executable, "bench/make_census_workbook.py", "--rows", str(rows), "--villages-csv",
-                        str(WORK / "census-villages.csv"), "--out", str(workbook), "--writer", writer,
+                        str(WORK / "census-villages.csv"), "--out", str(partial), "--writer", writer,
                         "--phones", phones, "--dates", dates, "--rich", str(rich), "--guardians", guardians],
                        check=True, cwd=ROOT)
+        partial.rename(workbook)
         print(f"  {name} generated in {time.perf_counter() - started:.0f} s")
     return str(workbook)
 
