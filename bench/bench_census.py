@@ -220,7 +220,7 @@ def main() -> None:
     chosen = os.environ.get("CENSUS_BENCH_VARIANTS", ",".join(VARIANTS)).split(",")
     from bench.common import load_average
 
-    print(f"{time.strftime('%Y-%m-%d %H:%M')}, {load_average()} ({os.cpu_count()} cores)", flush=True)
+    print(f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {load_average()} ({os.cpu_count()} cores)", flush=True)
     seeded = _prepare()
     if seeded:
         print(f"county dataset seeded in {seeded:.0f} s")
