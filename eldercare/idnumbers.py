@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import timezone
 from stdnum.cn import ric
 
 __all__ = ["IDNumberError", "ParsedID", "parse_id_number", "mask_id_number", "mask_phone"]
@@ -90,7 +91,7 @@ def parse_id_number(raw: object, *, today: date | None = None) -> ParsedID:
     number, and a first-generation 15-digit number (converted, `converted_from_15=True`).
     Raises `IDNumberError` with a plain-Chinese message for anything else.
     """
-    today = today or date.today()
+    today = today or timezone.localdate()
     if raw is None or isinstance(raw, bool):
         raise IDNumberError("身份证号为空，请填写 18 位身份证号")
     if isinstance(raw, int | float):

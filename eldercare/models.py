@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -259,4 +260,4 @@ class AccessEvent(models.Model):
         ordering = ["-at"]
 
     def __str__(self):
-        return f"{self.user} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.user} {self.get_kind_display()} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"

@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+from django.utils import timezone
+
 __all__ = ["FORMULA_TRIGGERS", "Sheet", "plain_text", "safe_cell_text", "xlsx_response"]
 
 FORMULA_TRIGGERS = frozenset("=+-@＝＋－＠")
@@ -34,6 +36,8 @@ def plain_text(value: object) -> str:
             return str(int(value))
         return repr(value)
     if isinstance(value, dt.datetime):
+        if timezone.is_aware(value):  # a moment from the database: written in the people's time zone
+            value = timezone.localtime(value).replace(tzinfo=None)
         if value.time() == dt.time(0, 0):
             return value.date().isoformat()
         return value.isoformat(sep=" ", timespec="seconds")

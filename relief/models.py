@@ -218,7 +218,7 @@ class ReliefCase(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.elder} · {self.get_case_type_display()} · {self.reported_at:%Y-%m-%d}"
+        return f"{self.elder} · {self.get_case_type_display()} · {timezone.localtime(self.reported_at):%Y-%m-%d}"
 
     @property
     def is_sensitive(self) -> bool:
@@ -376,7 +376,7 @@ class CaseEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.get_action_display()}"
 
     def note_visible_to(self, user) -> bool:
         """Whoever may read the case's narrative reads every note; on a sensitive case the
@@ -438,7 +438,7 @@ class RiskAssessment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.elder} {self.get_level_display()} ({self.confirmed_at:%Y-%m-%d})"
+        return f"{self.elder} {self.get_level_display()} ({timezone.localtime(self.confirmed_at):%Y-%m-%d})"
 
     @property
     def was_adjusted(self) -> bool:

@@ -202,7 +202,7 @@ def case_from_visit(request, visit_pk):
         return redirect("relief:case_detail", existing.pk)
     get_outcome = getattr(visit, "get_outcome_display", lambda: visit.outcome)
     facts = [
-        _("巡访日期：%s") % f"{visit.visited_at:%Y-%m-%d}",
+        _("巡访日期：%s") % f"{timezone.localtime(visit.visited_at):%Y-%m-%d}",
         _("巡访结论：%s") % get_outcome(),
     ]
     if getattr(visit, "needs_raised", ""):
@@ -212,7 +212,7 @@ def case_from_visit(request, visit_pk):
     form = ReportForm(request.POST or None, fixed_elder=visit.elder,
                       initial={"narrative": "\n".join(facts), "case_type": ReliefCaseType.OTHER})
     return _report(request, form, elder=visit.elder, source_visit_id=visit.pk,
-                   extra={"source": _("来自 %s 的巡访") % f"{visit.visited_at:%Y-%m-%d}"})
+                   extra={"source": _("来自 %s 的巡访") % f"{timezone.localtime(visit.visited_at):%Y-%m-%d}"})
 
 
 @scoped_view(roles=REPORTERS)

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
 
+from django.utils import timezone
+
 from eldercare.idnumbers import IDNumberError, ParsedID, parse_id_number
 from registry.models import ELDER_MINIMUM_AGE, fields_from_id, registration_age_error
 
@@ -491,4 +493,4 @@ def open_census(
     except BaseException:
         table.close()
         raise
-    return CensusFile(table, plan, head, rows, today or dt.date.today())
+    return CensusFile(table, plan, head, rows, today or timezone.localdate())

@@ -6,6 +6,7 @@ Loaded into the `registry` app by the last line of registry/models.py, so the ap
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from eldercare.scoping import ScopedQuerySet
@@ -97,7 +98,7 @@ class CensusImport(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.file_name}（{self.created_at:%Y-%m-%d %H:%M}）" if self.created_at else self.file_name
+        return f"{self.file_name}（{timezone.localtime(self.created_at):%Y-%m-%d %H:%M}）" if self.created_at else self.file_name
 
     def move_to(self, status: str) -> None:
         """Change status along the workflow (not saved); raises IllegalTransition otherwise."""
@@ -114,8 +115,6 @@ class CensusImport(models.Model):
         """Queued for longer than the stale limit without starting: the worker may not be running
         (the page says so; a job still in the queue is not failed, it starts when a worker does)."""
         from datetime import timedelta
-
-        from django.utils import timezone
 
         since = self.confirmed_at or self.created_at
         return (self.status in (S.UPLOADED, S.QUEUED) and since is not None
