@@ -26,33 +26,6 @@ REQUEST_ROLES = (UserRole.VILLAGE, UserRole.TOWN)
 
 
 @transaction.atomic
-def record_group_service(*, item, elders, served_on, duration_minutes, provider=None, volunteer=None, note="",
-                         acting_user) -> list[ServiceRecord]:
-    """Record one service (e.g. a group activity) for every attending elder: one row each, all or nothing.
-
-    Every elder, the item, the provider and the volunteer must be within the acting user's reach;
-    anything out of reach raises and nothing is stored.
-    """
-    elders = list(elders)
-    if not elders:
-        raise ValidationError(_("请至少勾选一位参加的老人。"))
-    ids = [e.pk for e in elders]
-    if Elder.objects.for_user(acting_user).filter(pk__in=ids).count() != len(set(ids)):
-        raise ValidationError(_("所选老人中有不在您管辖范围内的人员。"))
-    ensure_in_scope(item, acting_user)
-    if provider is not None:
-        ensure_in_scope(provider, acting_user)
-    if volunteer is not None:
-        ensure_in_scope(volunteer, acting_user)
-    records = [ServiceRecord(elder_id=pk, item=item, provider=provider, volunteer=volunteer, served_on=served_on,
-                             duration_minutes=duration_minutes, note=note, recorded_by=acting_user)
-               for pk in dict.fromkeys(ids)]
-    for record in records:
-        record.full_clean(exclude=["elder", "item", "provider", "volunteer", "recorded_by"])
-    return ServiceRecord.objects.bulk_create(records)
-
-
-@transaction.atomic
 def record_health_check(*, check: HealthCheck, acting_user) -> HealthCheck:
     """Store a new or corrected health check after the plausibility checks; the elder must be
     within reach (a correction keeps who recorded the check)."""
@@ -70,7 +43,9 @@ def record_health_check(*, check: HealthCheck, acting_user) -> HealthCheck:
 @transaction.atomic
 def save_service_record(record: ServiceRecord, *, acting_user) -> ServiceRecord:
     """Store one new or corrected service record: the elder, the item, the provider and the
-    volunteer within reach, the minutes in range (ServiceRecord.clean), as the group entry checks."""
+    volunteer within reach, the minutes in range (ServiceRecord.clean). The one write path of
+    service records: the admin, the group entry (one call per elder, in the page's transaction)
+    and the closing of a service request all store through it."""
     if record.pk is not None:
         ensure_in_scope(ServiceRecord(pk=record.pk), acting_user)
     else:
@@ -176,10 +151,9 @@ def close_service_request(request, *, served_on, duration_minutes, note="", acti
     """The provider served the elder: a service record of the assigned item closes the request."""
     _check_request_role(acting_user)
     request = _locked_request(request, acting_user, (ServiceRequestStatus.ASSIGNED,))
-    record = ServiceRecord(elder_id=request.elder_id, item_id=request.item_id, provider_id=request.provider_id,
-                           served_on=served_on, duration_minutes=duration_minutes, note=note, recorded_by=acting_user)
-    record.full_clean(exclude=["elder", "item", "provider", "recorded_by"])
-    record.save()
+    record = save_service_record(ServiceRecord(elder=request.elder, item=request.item, provider=request.provider,
+                                              served_on=served_on, duration_minutes=duration_minutes, note=note),
+                                 acting_user=acting_user)
     request.record, request.closed_on, request.status = record, served_on, ServiceRequestStatus.CLOSED
     request.save(update_fields=["record", "closed_on", "status"])
     return record

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -41,9 +42,9 @@ from services.services import (
     close_service_request,
     decline_service_request,
     matching_items,
-    record_group_service,
     record_health_check,
     requests_from_stated_needs,
+    save_service_record,
 )
 
 CATALOGUE_ROLES = (UserRole.TOWN, UserRole.VILLAGE, UserRole.COUNTY)
@@ -126,9 +127,20 @@ def hours(request):
     return render(request, "services/hours.html", {"rows": rows})
 
 
+def _save_attended(elder, data, user) -> ServiceRecord:
+    """One attending elder's record of a group entry; a refusal names the elder."""
+    record = ServiceRecord(elder=elder, item=data["item"], provider=data["provider"], volunteer=data["volunteer"],
+                           served_on=data["served_on"], duration_minutes=data["duration_minutes"], note=data["note"])
+    try:
+        return save_service_record(record, acting_user=user)
+    except ValidationError as error:
+        raise ValidationError(_("%(name)s：%(reason)s") % {"name": elder.name, "reason": "；".join(error.messages)}) from None
+
+
 @scoped_view(roles=ENTRY_ROLES)
 def group_entry(request):
-    """Quick entry of a group activity: one ServiceRecord per ticked elder, in one transaction."""
+    """Quick entry of a group activity: one ServiceRecord per ticked elder, each stored through
+    save_service_record (the one write path), all in one transaction."""
     elders = Elder.objects.for_user(request.user).active().select_related("village")
     village_code = request.GET.get("village") or ""
     if request.user.role == UserRole.TOWN:
@@ -141,10 +153,8 @@ def group_entry(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            records = record_group_service(
-                item=data["item"], elders=data["elders"], served_on=data["served_on"],
-                duration_minutes=data["duration_minutes"], provider=data["provider"], volunteer=data["volunteer"],
-                note=data["note"], acting_user=request.user)
+            with transaction.atomic():  # all or nothing: one elder refused, no record stored
+                records = [_save_attended(elder, data, request.user) for elder in data["elders"]]
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -3,12 +3,13 @@
 from datetime import date, timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from eldercare.audit import history_of
+from registry.models import Elder
+from services import views as services_views
 from services.models import Pairing, ServiceRecord
-from services.services import record_group_service
 from tests.factories import make_elder
 from tests.services.factories import make_item, make_pairing, make_record, make_volunteer
 
@@ -89,14 +90,38 @@ def test_group_entry_stores_one_record_per_ticked_elder(login, world):
     assert "已记录 2 位老人" in client.get(response["Location"]).content.decode()
 
 
-def test_group_entry_is_all_or_nothing_when_one_elder_is_out_of_reach(world):
-    mine = make_elder(world.village, name="本村")
-    theirs = make_elder(world.village2, name="外村")
+def test_group_entry_is_all_or_nothing_when_an_elder_leaves_reach_midway(login, world, monkeypatch):
+    """Each elder's record goes through save_service_record; when the second elder has just been
+    moved to another village by a colleague, the first elder's record is not kept either."""
+    first, second = make_elder(world.village, name="本村甲"), make_elder(world.village, name="本村乙")
     item = make_item(world.town)
-    with pytest.raises(ValidationError):
-        record_group_service(item=item, elders=[mine, theirs], served_on=timezone.localdate(), duration_minutes=30,
-                             acting_user=world.users["village"])
+    real, calls = services_views.save_service_record, []
+
+    def colleague_moves_the_second(record, *, acting_user):
+        calls.append(record.elder_id)
+        if len(calls) == 2:
+            Elder.objects.filter(pk=record.elder_id).update(village=world.village2)
+        return real(record, acting_user=acting_user)
+
+    monkeypatch.setattr(services_views, "save_service_record", colleague_moves_the_second)
+    response = login(world.users["village"]).post(reverse("services:group_entry"), {
+        "item": item.pk, "served_on": timezone.localdate().isoformat(), "duration_minutes": 30,
+        "elders": [first.pk, second.pk]})
+    assert len(calls) == 2 and response.status_code == 404
     assert ServiceRecord.objects.count() == 0
+
+
+def test_group_entry_records_carry_the_same_history_as_one_record(login, world):
+    elder = make_elder(world.village, name="钱五")
+    item = make_item(world.town)
+    user = world.users["village"]
+    login(user).post(reverse("services:group_entry"), {
+        "item": item.pk, "served_on": timezone.localdate().isoformat(), "duration_minutes": 30,
+        "elders": [elder.pk]})
+    record = ServiceRecord.objects.get(elder=elder)
+    assert record.recorded_by == user
+    events = list(history_of(record))
+    assert events and events[0].pgh_context["username"] == user.username
 
 
 def test_group_entry_rejects_future_date_and_keeps_input(login, world):
