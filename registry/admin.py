@@ -17,6 +17,7 @@ from registry.choices import ElderStatus
 from registry.forms import ElderForm
 from registry.masking import is_clinic, mask_id_number, masked_phones
 from registry.models import (
+    RISK_FILTER_CHOICES,
     CareAgreement,
     ContactEvent,
     DutyObservation,
@@ -88,6 +89,19 @@ class NoRecentContactFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RiskLevelFilter(admin.SimpleListFilter):
+    """当前风险: the 老人名册's risk filter (ElderQuerySet.at_risk_level, the one definition)."""
+
+    title = _("当前风险等级")
+    parameter_name = "risk"
+
+    def lookups(self, request, model_admin):
+        return RISK_FILTER_CHOICES
+
+    def queryset(self, request, queryset):
+        return queryset.at_risk_level(self.value() or "")
+
+
 class ElderGuardianInline(ScopedInline):
     """The elder's guardians; saved through registry.services (link_guardian / update_guardian_link)."""
 
@@ -142,7 +156,7 @@ class ElderAdmin(ScopedAdmin):
     list_filter = ["village", StatusFilter, flag_filter("is_disabled_alone", _("失能独居")),
                    flag_filter("is_key_target", _("重点对象")), flag_filter("is_very_old", _("高龄")),
                    flag_filter("is_disabled", _("失能")), flag_filter("is_alone", _("独居")),
-                   flag_filter("is_hardship", _("经济困难")), NoRecentContactFilter]
+                   flag_filter("is_hardship", _("经济困难")), RiskLevelFilter, NoRecentContactFilter]
     list_select_related = ["village"]
     search_fields = ["name"]
     search_help_text = _("姓名、拼音首字母、电话后4位，或完整的18位身份证号")

@@ -68,6 +68,12 @@ def registration_age_error(birth_date: date, registered_on: date, when: str = "�
             "如身份证号录错请改正")
 
 
+NOT_ASSESSED = "none"  # the risk filter's value for 未评估
+# The current-risk filter's choices, highest first (ElderQuerySet.at_risk_level).
+RISK_FILTER_CHOICES = [(ElderRiskLevel.HIGH, ElderRiskLevel.HIGH.label), (ElderRiskLevel.MEDIUM, ElderRiskLevel.MEDIUM.label),
+                       (ElderRiskLevel.LOW, ElderRiskLevel.LOW.label), (NOT_ASSESSED, _("未评估"))]
+
+
 class ElderQuerySet(ScopedQuerySet):
     """Elders within reach; `with_flags()` adds the date-dependent flags (age, 高龄, 重点对象)."""
 
@@ -137,6 +143,16 @@ class ElderQuerySet(ScopedQuerySet):
 
     def key_targets(self):
         return self.filter(is_key_target=True)
+
+    def at_risk_level(self, level: str):
+        """The current-risk filter, defined once for the 老人名册 (?risk=) and the admin's changelist:
+        the latest confirmed assessment's level (高/中/低), or NOT_ASSESSED (未评估) when the elder has
+        none. Any other value leaves the queryset as it is."""
+        if level in ElderRiskLevel.values:
+            return self.filter(risk_level=level)
+        if level == NOT_ASSESSED:
+            return self.filter(risk_level="")
+        return self
 
 
 class ElderManager(models.Manager.from_queryset(ElderQuerySet)):

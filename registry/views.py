@@ -20,7 +20,7 @@ from eldercare.choices import AccessEventKind
 from eldercare.idnumbers import IDNumberError, parse_id_number
 from eldercare.models import Area
 from registry import services
-from registry.choices import DutyFulfilment, ElderDifficulty, ElderIncomeSource, ElderRiskLevel, ElderStatus
+from registry.choices import DutyFulfilment, ElderDifficulty, ElderIncomeSource, ElderStatus
 from registry.forms import (
     CareAgreementForm,
     ContactEventForm,
@@ -41,6 +41,7 @@ from registry.masking import (
     mask_id_number,
 )
 from registry.models import (
+    RISK_FILTER_CHOICES,
     CareAgreement,
     ContactEvent,
     DutyObservation,
@@ -112,10 +113,7 @@ def elder_list(request):
     if village:
         elders = elders.filter(village_id=village)
     risk = request.GET.get("risk", "")
-    if risk in ElderRiskLevel.values:  # the latest confirmed assessment's level
-        elders = elders.filter(risk_level=risk)
-    elif risk == "none":
-        elders = elders.filter(risk_level="")
+    elders = elders.at_risk_level(risk)  # the latest confirmed assessment's level, or 未评估
     if request.GET.get("no_contact"):
         day = timezone.localdate() - timedelta(days=NO_CONTACT_DAYS)
         elders = elders.filter(Q(last_contact_on__lt=day) | Q(last_contact_on__isnull=True))
@@ -127,7 +125,7 @@ def elder_list(request):
     params.pop("page", None)
     return render(request, "registry/elder_list.html", {
         "page": page, "query": query, "status": status, "flag": flag, "village": village, "risk": risk,
-        "risk_levels": ElderRiskLevel.choices,
+        "risk_levels": RISK_FILTER_CHOICES,
         "statuses": ElderStatus.choices, "flags": [(k, v[1]) for k, v in FLAG_FILTERS.items()
                                                  if not (k in CLINIC_HIDDEN_FLAGS and is_clinic(request.user))],
         "villages": villages, "params": params.urlencode(), "can_edit": has_role(request.user, WRITE_ROLES),
