@@ -370,6 +370,9 @@ class ServiceRequest(models.Model):
     elder = models.ForeignKey("registry.Elder", verbose_name=_("老人"), on_delete=models.PROTECT,
                               related_name="service_requests")
     source = models.CharField(_("来源"), max_length=20, choices=ServiceRequestSource.choices)
+    # The visit marked 申请服务 (visits sits beside services, so an id, as relief's source_visit_id):
+    # one request per visit, however often the visit is edited.
+    source_visit_id = models.BigIntegerField(_("来源巡访记录"), null=True, blank=True, editable=False)
     need = models.CharField(_("需求"), max_length=300)
     requested_on = models.DateField(_("申请日期"))
     status = models.CharField(_("状态"), max_length=10, choices=ServiceRequestStatus.choices,
@@ -397,6 +400,12 @@ class ServiceRequest(models.Model):
             # the open-requests list and its menu badge, oldest first
             models.Index(fields=["requested_on"], name="servicerequest_unresolved",
                          condition=Q(status__in=["open", "assigned"])),
+        ]
+        constraints = [
+            # request_service(source_visit_id=…) looks it up before inserting; this holds under races
+            models.UniqueConstraint(fields=["source_visit_id"], condition=Q(source_visit_id__isnull=False),
+                                    name="servicerequest_one_per_visit",
+                                    violation_error_message=_("这次巡访已经申请过服务。")),
         ]
 
     def __str__(self):

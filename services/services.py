@@ -84,14 +84,22 @@ def _check_request_role(user, roles=REQUEST_ROLES):
 
 
 @transaction.atomic
-def request_service(elder, *, need: str, source: str, acting_user, requested_on=None) -> ServiceRequest:
-    """A need that must reach a provider (申请服务 on a visit, a stated need, a phone call)."""
+def request_service(elder, *, need: str, source: str, acting_user, requested_on=None,
+                    source_visit_id=None) -> ServiceRequest:
+    """A need that must reach a provider (申请服务 on a visit, a stated need, a phone call).
+
+    With `source_visit_id` (a visit marked 申请服务, when recorded or when edited) it is made
+    once: the visit's request already stored is returned as it is."""
     _check_request_role(acting_user)
     ensure_in_scope(elder, acting_user)
+    if source_visit_id is not None:
+        existing = ServiceRequest.objects.filter(source_visit_id=source_visit_id).first()
+        if existing is not None:
+            return existing
     need = (need or "").strip()
     if not need:
         raise ValidationError({"need": _("请写明老人需要什么服务。")})
-    request = ServiceRequest(elder=elder, source=source, need=need[:300],
+    request = ServiceRequest(elder=elder, source=source, need=need[:300], source_visit_id=source_visit_id,
                              requested_on=requested_on or timezone.localdate(), requested_by=acting_user)
     request.full_clean(exclude=["elder", "requested_by"])
     request.save()

@@ -64,13 +64,16 @@ class VisitForm(forms.ModelForm):
         for name in ("method", "outcome", *[n for n, _label in CHECKLIST]):
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]
         # Guardian duties are observed when a visit is first recorded, not when it is corrected.
-        guardians = Guardian.objects.filter(elder_links__elder=elder) if with_key else Guardian.objects.none()
+        elder_guardians = Guardian.objects.filter(elder_links__elder=elder)
+        guardians = elder_guardians if with_key else Guardian.objects.none()
         self.fields["duty_guardian"].queryset = guardians
         self.fields["duty_guardian"].label_from_instance = lambda g: g.name
-        if with_key:
-            self.fields["notice_guardian"].queryset = guardians
+        # Who was told and how: when recording, and when correcting a visit whose family was not
+        # yet notified (ticking 通知子女 then makes the notice, visits.services.update_visit).
+        if with_key or not self.instance.family_notices.exists():
+            self.fields["notice_guardian"].queryset = elder_guardians
             self.fields["notice_guardian"].label_from_instance = lambda g: g.name
-        else:  # the family is notified when the visit is first recorded
+        else:  # the notice already made is followed up on its own page
             for name in ("notice_guardian", "notice_method", "notice_asked"):
                 del self.fields[name]
         self.duty_fields = []

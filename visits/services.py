@@ -154,7 +154,7 @@ def _request_service(elder, visit, acting_user):
         return None
     need = visit.needs_raised.strip() or _("巡访时申请服务（未写明需求，请与老人联系确认）")
     return request_service(elder, need=need, source=ServiceRequestSource.VISIT, acting_user=acting_user,
-                           requested_on=timezone.localdate(visit.visited_at))
+                           requested_on=timezone.localdate(visit.visited_at), source_visit_id=visit.pk)
 
 
 def _default_request(visit) -> str:
@@ -233,10 +233,15 @@ def _same_submission(existing, elder):
 
 
 @transaction.atomic
-def update_visit(visit, *, acting_user, **fields) -> Visit:
+def update_visit(visit, *, acting_user, family_notice=None, **fields) -> Visit:
     """Correct a visit. The village may do so for 48 hours after entry, town staff always
-    (the 48-hour rule); every change is in the audit trail."""
+    (the 48-hour rule); every change is in the audit trail.
+
+    通知子女 or 申请服务 ticked on the correction has the follow-up made exactly as when the visit
+    is recorded (a FamilyNotice from `family_notice`, a service request), once: a visit that
+    already has its notice or its request gets no second one, however often it is edited."""
     visit = Visit.objects.select_for_update().get(pk=visit.pk)
+    ticked = {name: not getattr(visit, name) for name in ("notify_family", "request_service")}
     ensure_in_scope(visit, acting_user)
     if not visit.editable_by(acting_user):
         raise PermissionDenied(_("录入超过 48 小时的巡访记录只能由乡镇民政办修改。"))
@@ -251,6 +256,12 @@ def update_visit(visit, *, acting_user, **fields) -> Visit:
         setattr(visit, name, value)
     visit.full_clean(exclude=["elder", "visitor", "photo", "submission_key"])
     visit.save()
+    # Newly ticked only: a visit stored with the box ticked before notices and requests were linked
+    # to their visit is not given one on an unrelated correction.
+    if visit.notify_family and ticked["notify_family"] and not visit.family_notices.exists():
+        notify_family(visit.elder, visit=visit, acting_user=acting_user, **(family_notice or {}))
+    if visit.request_service and ticked["request_service"]:
+        _request_service(visit.elder, visit, acting_user)  # once per visit (request_service)
     refresh_visit_state([visit.elder_id])
     ensure_in_scope(visit, acting_user)
     return visit

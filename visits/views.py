@@ -130,7 +130,7 @@ def edit(request, pk):
             if fields.get("photo") is False:  # "clear" ticked
                 fields["photo"] = ""
             try:
-                update_visit(visit, acting_user=request.user, **fields)
+                update_visit(visit, acting_user=request.user, family_notice=form.family_notice(), **fields)
             except PermissionDenied as error:
                 messages.error(request, str(error))
                 return redirect("visits:visit", visit.pk)
