@@ -15,6 +15,7 @@ class EldercareConfig(AppConfig):
     #   landing_pages        {role: url name}: the page a role lands on (eldercare.views.home)
     #   home_panels          functions (request) -> Panel | None shown on the home page
     #   elder_profile_panels functions (request, elder) -> Panel | None on the elder profile
+    #   alerts_panels        functions (request) -> Panel | None on the 提醒 page (registry:alerts)
     #   role_permissions     {role: [codename, …]} for the role groups (eldercare.roles)
     # 首页 is left out of the menu of a role that lands on a page of its own (landing_pages);
     # the admin is in the menu of the roles whose work is there (accounts, catalogue, clocks).

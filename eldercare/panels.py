@@ -1,7 +1,7 @@
 """Sections that apps add to a page of a lower layer, without that layer importing them.
 
 An app lists dotted paths in an AppConfig attribute named by the page: `home_panels` for the home
-page, `elder_profile_panels` for the elder profile. Each is a function returning a `Panel`, or None
+page, `elder_profile_panels` for the elder profile, `alerts_panels` for the 提醒 page. Each is a function returning a `Panel`, or None
 when there is nothing to show this user. A panel runs a fixed number of queries, whatever the data.
 """
 

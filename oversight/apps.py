@@ -22,6 +22,8 @@ class OversightConfig(AppConfig):
         (_("高风险跟进"), "oversight:high_risk", [T, V, C], "oversight.followthrough.without_intervention_badge",
          {T: 32, V: 65, C: 35}),
     ]
+    # The 提醒 page (registry:alerts) lists the 高-risk elders without an intervention too.
+    alerts_panels = ["oversight.followthrough.high_risk_alert"]
     # Town and county staff land on the dashboard (eldercare.views.home reads this).
     landing_pages = {T: "oversight:dashboard", C: "oversight:dashboard"}
     # {role: [permission codename, …]} for the role groups; see eldercare.roles.

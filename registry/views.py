@@ -51,7 +51,7 @@ from registry.models import (
     Guardian,
     Supervision,
 )
-from registry.panels import panels_for
+from registry.panels import alert_panels, panels_for
 
 NO_CONTACT_DAYS = 90
 # ?flag= values of the list page → the one definition of each flag (columns and annotations).
@@ -377,6 +377,7 @@ def alerts(request):
         "alone": list(alert_elders(request.user).select_related("village").order_by("village_id", "name")[:200]),
         "expiring": list(expiring_agreements(request.user).select_related("elder__village").order_by("end_date")[:200]),
         "under_age": list(under_age_elders(request.user).select_related("village").order_by("village_id", "name")[:200]),
+        "panels": alert_panels(request),
     })
 
 
