@@ -1,5 +1,6 @@
 """`manage.py import_census`: exit codes, --json, --strict, --dry-run, --errors-out."""
 
+import gc
 import json
 import subprocess
 import sys
@@ -13,6 +14,15 @@ from registry.models import Elder
 from tests.census.helpers import person, write_workbook
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen():
+    """The command freezes its process's heap (eldercare.jobs.freeze_startup_heap); here that
+    process is the test run's, so each test starts and ends with nothing frozen."""
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
 
 
 def cli(capsys, *args):
@@ -73,3 +83,17 @@ def test_the_command_line_entry_point_exits_with_the_status(tmp_path):
     result = subprocess.run([sys.executable, "manage.py", "import_census", str(tmp_path / "none.xlsx"), "--user",
                              "nobody-here"], capture_output=True, text=True, env={"DEBUG": "1", "PATH": ""})
     assert result.returncode != 0
+
+
+def test_the_command_keeps_the_collector_off_its_startup_heap_a_web_request_does_not(tmp_path, world, capsys, login):
+    """import_census is a batch process: it freezes what it started with (eldercare.jobs); an
+    upload checked inside a web request changes no interpreter setting."""
+    from tests.census.test_pages import upload
+
+    settings_now = lambda: (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count(), sys.getswitchinterval())  # noqa: E731
+    before = settings_now()
+    upload(login(world.users["town"]), write_workbook(tmp_path / "web.xlsx", [person("李家湾村", "甲")]))
+    assert CensusImport.objects.get().preview, "the preview ran inside the request"
+    assert settings_now() == before
+    code, _ = cli(capsys, write_workbook(tmp_path / "cli.xlsx", [person("青龙村", "乙")]), "--user", "town")
+    assert code == 0 and before[2] == 0 < gc.get_freeze_count()

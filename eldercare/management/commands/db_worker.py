@@ -21,7 +21,7 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
-from eldercare.jobs import wait_for_database
+from eldercare.jobs import freeze_startup_heap, wait_for_database
 
 logger = logging.getLogger("django_tasks_db")
 
@@ -55,4 +55,5 @@ class Command(db_worker.Command):
         # The library's handle() builds its worker by this module-level name; this process is
         # the worker, so pointing the name at the surviving loop affects nothing else.
         db_worker.Worker = Worker
+        freeze_startup_heap()
         return super().handle(*args, **options)

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from eldercare.jobs import Heartbeat
+from eldercare.jobs import Heartbeat, freeze_startup_heap
 from registry.census.choices import CensusImportStatus
 from registry.census.models import CensusImport
 from registry.census.reader import CensusFileError
@@ -35,6 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--sheet", help="工作表名称（默认第一个可见的工作表）")
 
     def handle(self, *args, **options):
+        freeze_startup_heap()  # a batch process: see eldercare.jobs
         try:
             user = get_user_model().objects.get(username=options["user"])
         except get_user_model().DoesNotExist:
