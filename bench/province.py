@@ -122,10 +122,13 @@ def _elder_lines(rng, villages, workers, elders, first_id, today, stamp):
     for n in range(elders):
         village = villages[min(int(n / per_village), len(villages) - 1)]
         age = 60 + int(rng.random() ** 1.6 * 38)
-        birth = date(today.year - age, 1 + n % 12, 1 + n % 28)
+        # Month, day and the 3-digit sequence from n: no two elders of one county (fewer than
+        # 12 × 28 × 1000 of them) share a number, whatever years the draw gives them.
+        birth = date(today.year - age, 1 + n % 12, 1 + (n // 12) % 28)
+        sequence = (n // 336) % 1000
         name = SURNAMES[n % 20] + GIVEN[(n // 20) % 16] + GIVEN[(n // 320) % 16]
-        yield (f"{first_id + n}\t{village}\t{1 + n % 6}组\t{name}\tbm\t{id_number(village[:6], birth, n)}\t{birth}\t"
-               f"{'male' if n % 2 else 'female'}\t汉族\t{{139{n % 100_000_000:08d}}}\t{1 + n % 6}组{n % 90 + 1}号\t"
+        yield (f"{first_id + n}\t{village}\t{1 + n % 6}组\t{name}\tbm\t{id_number(village[:6], birth, sequence)}\t"
+               f"{birth}\t{'male' if sequence % 2 else 'female'}\t汉族\t{{139{n % 100_000_000:08d}}}\t{1 + n % 6}组{n % 90 + 1}号\t"
                f"{rng.choice(living)}\tfair\t{rng.choice(self_care)}\t\t{{}}\t{{}}\t\t\t\t\tactive\t{rng.choice(risk)}\t"
                f"{'t' if rng.random() < 0.12 else 'f'}\t{stamp}\t{stamp}\t{workers[village]}\n")
 

@@ -33,3 +33,19 @@ def test_a_small_province_is_generated_by_copy_and_reads_like_the_county(client,
     county = Area.objects.get(level="county", code__startswith="5160")
     response = client.get(reverse("oversight:dashboard"), {"area": county.code})
     assert response.status_code == 200 and "基准县1" in response.content.decode()
+
+
+def test_id_numbers_are_unique_within_a_county_at_full_scale_and_agree_with_the_sex():
+    """A county of the full province holds 1,000,000 / 33 elders: the generator's ID numbers (its
+    area code, birth day and sequence) must not repeat there — they once did at row 21,008."""
+    import random
+    from datetime import date
+
+    per_county = -(-province.ELDERS // province.COUNTIES)
+    villages = [f"516001{n:03d}000" for n in range(154)]
+    lines = province._elder_lines(random.Random(1), villages, dict.fromkeys(villages, ""), per_county, 1,
+                                  date(2026, 11, 30), "2026-11-30")
+    rows = [line.split("\t") for line in lines]
+    numbers = [row[5] for row in rows]
+    assert len(numbers) == per_county == len(set(numbers))
+    assert all((int(number[16]) % 2 == 1) == (row[7] == "male") for number, row in zip(numbers, rows, strict=True))
