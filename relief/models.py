@@ -454,27 +454,43 @@ def with_reassessment(elders, now=None):
     definition of "due": 12 months after the last, after a special situation reported since, or
     after a visit since that reported 需关注 / 需帮扶 (when the visits app is installed).
 
-    Adds `last_assessed_at`, `last_level`, `due_expired`, `due_case`, `due_visit`, `reassessment_due`.
+    Adds `last_assessed_at`, `last_level`; the reasons `due_expired`, `due_case`, `due_visit`;
+    `reassessment_due` (assessed, and at least one reason applies) and `assessment_current`
+    (assessed, and none applies: the scorecard's 风险评估现行有效). Never assessed: all False.
+
+    Each reason is a condition on the elder's latest assessment row, evaluated inside ONE
+    subquery that finds that row: the latest assessment is looked up once per flag, not once per
+    reference (written as conditions on `last_assessed_at`, Django inlined its subquery at every
+    reference, five times per elder in the scorecard's count), and the reasons are tried in order
+    of cost, the visits last (docs/performance.md, "Oversight").
     """
     from django.apps import apps
     from django.db.models import Subquery
 
     now = now or timezone.now()
     latest = RiskAssessment.objects.filter(elder=OuterRef("pk")).order_by("-confirmed_at", "-id")
-    elders = elders.annotate(last_assessed_at=Subquery(latest.values("confirmed_at")[:1]),
-                             last_level=Subquery(latest.values("level")[:1]))
-    case_since = ReliefCase.objects.filter(elder=OuterRef("pk"), reported_at__gt=OuterRef("last_assessed_at"))
+    # Conditions on an assessment row (OuterRef: the assessment's elder and confirmed_at).
+    expired = Q(confirmed_at__lt=now - REASSESS_AFTER)
+    case_since = Q(Exists(ReliefCase.objects.filter(elder=OuterRef("elder_id"), reported_at__gt=OuterRef("confirmed_at"))))
     try:
         Visit = apps.get_model("visits", "Visit")
-        visit_since = Exists(Visit._default_manager.filter(elder=OuterRef("pk"), outcome__in=CHANGE_OUTCOMES,
-                                                           visited_at__gt=OuterRef("last_assessed_at")))
+        visit_since = Q(Exists(Visit._default_manager.filter(elder=OuterRef("elder_id"), outcome__in=CHANGE_OUTCOMES,
+                                                             visited_at__gt=OuterRef("confirmed_at"))))
     except LookupError:
-        visit_since = Value(False)
-    elders = elders.annotate(
-        due_expired=ExpressionWrapper(Q(last_assessed_at__lt=now - REASSESS_AFTER), output_field=models.BooleanField()),
-        due_case=Exists(case_since),
-        due_visit=ExpressionWrapper(visit_since, output_field=models.BooleanField()),
+        visit_since = Q(Value(False, output_field=models.BooleanField()))
+    due = expired | case_since | visit_since
+
+    def of_latest(condition):
+        """`condition` on the elder's latest assessment; False when never assessed."""
+        flag = latest.annotate(flag=ExpressionWrapper(condition, output_field=models.BooleanField())).values("flag")[:1]
+        return Coalesce(Subquery(flag, output_field=models.BooleanField()), Value(False))
+
+    return elders.annotate(
+        last_assessed_at=Subquery(latest.values("confirmed_at")[:1]),
+        last_level=Subquery(latest.values("level")[:1]),
+        due_expired=of_latest(expired),
+        due_case=of_latest(case_since),
+        due_visit=of_latest(visit_since),
+        reassessment_due=of_latest(due),
+        assessment_current=of_latest(~due),
     )
-    return elders.annotate(reassessment_due=ExpressionWrapper(
-        Q(last_assessed_at__isnull=False) & (Q(due_expired=True) | Q(due_case=True) | Q(due_visit=True)),
-        output_field=models.BooleanField()))

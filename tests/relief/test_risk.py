@@ -169,6 +169,24 @@ class TestReassessmentDue:
         assert due["王秀英"].due_case and not due["王秀英"].due_expired
         assert self.due(world.users["village2"]) == {}
 
+    def test_due_after_a_visit_that_reported_a_change_and_current_is_the_complement(self, world):
+        from tests.visits.factories import make_visit
+
+        changed = make_elder(world.village, name="赵大爷", age=75)
+        calm = make_elder(world.village, name="钱奶奶", age=75)
+        make_elder(world.village, name="从未评估", age=75)
+        for elder in (changed, calm):
+            make_visit(elder, world.users["village"], days_ago=5, outcome="help")  # before: no reason
+            services.confirm_assessment(elder, level="low", adjusted_reason="已好转", acting_user=world.users["village"])
+            make_visit(elder, world.users["village"], days_ago=0, outcome="normal")
+        make_visit(changed, world.users["village"], days_ago=0, outcome="attention")
+        rows = {e.name: e for e in with_reassessment(Elder.objects.for_user(world.users["village"]))}
+        assert rows["赵大爷"].due_visit and rows["赵大爷"].reassessment_due and not rows["赵大爷"].due_case
+        assert not rows["钱奶奶"].due_visit and not rows["钱奶奶"].reassessment_due
+        # 现行有效: assessed and no reason; never assessed is neither due nor current.
+        assert {name for name, e in rows.items() if e.assessment_current} == {"钱奶奶"}
+        assert not rows["从未评估"].reassessment_due and rows["从未评估"].last_assessed_at is None
+
 
 class TestLastVisitChecklist:
     def test_mental_state_from_the_last_visit(self):
