@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -109,9 +109,17 @@ class Metric:
 def _register(user, period):
     """在册 elders with the register's flags, health status as of today and "visited in period"."""
     today = timezone.localdate()
-    visited = Visit.objects.filter(elder=OuterRef("pk"), visited_at__gte=period.since(),
-                                   visited_at__lt=period.until())
-    return with_health_status(Elder.objects.for_user(user).active(), today).annotate(visited_in_period=Exists(visited))
+    since, until = period.since(), period.until()
+    visited = Exists(Visit.objects.filter(elder=OuterRef("pk"), visited_at__gte=since, visited_at__lt=until))
+    if period.on == today:
+        # A period ending today: the elder's latest visit (ElderVisitState, kept by the visit
+        # services) falls in it — one join instead of a search of each elder's visits. Only a latest
+        # visit after the period's end (entered with the few minutes' tolerance past midnight)
+        # leaves the question to the visits themselves.
+        last = "visit_state__last_visit_at"
+        visited = ExpressionWrapper(Q(**{f"{last}__gte": since, f"{last}__lt": until})
+                                    | Q(Q(**{f"{last}__gte": until}), visited), output_field=models.BooleanField())
+    return with_health_status(Elder.objects.for_user(user).active(), today).annotate(visited_in_period=visited)
 
 
 def _health_due(user, period):

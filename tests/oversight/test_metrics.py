@@ -77,6 +77,30 @@ def test_visits_within_the_period_only(world):
     assert trend == {today.replace(day=1): 2, last_month.start: 1}
 
 
+def test_visited_this_period_from_the_visit_state_agrees_with_the_visits(world):
+    """A period ending today reads the elder's latest visit (ElderVisitState); a past one searches
+    the visits; both mean "a visit dated inside the period"."""
+    worker, today = world.users["village"], timezone.localdate()
+    period = _period()
+    today_visit, last_month, after_end, after_end_only, never = (
+        make_elder(world.village, name=name, age=70) for name in ("今天访过", "上月访过", "今晚及跨零点", "仅跨零点", "未访"))
+    make_visit(today_visit, worker, days_ago=0)
+    make_visit(last_month, worker, days_ago=today.day)  # the last day of last month
+    make_visit(after_end, worker, days_ago=0)
+    # Entered with the tolerance just past midnight: the latest visit lies after the period's end.
+    make_visit(after_end, worker, visited_at=period.until() + timedelta(minutes=3))
+    make_visit(after_end_only, worker, visited_at=period.until() + timedelta(minutes=3))
+    rows = set(rows_of(METRICS["visited"], worker, period, world.village.code).values_list("name", flat=True))
+    assert rows == {"今天访过", "今晚及跨零点"}
+    live = {e.name for e in (today_visit, last_month, after_end, after_end_only, never)
+            if e.visits.filter(visited_at__gte=period.since(), visited_at__lt=period.until()).exists()}
+    assert rows == live
+    assert compute([METRICS["visited"]], worker, period, world.village.code, None).total["visited"] == 2
+    previous = Period(MONTH, today - timedelta(days=today.day))  # a past period: the visits themselves
+    assert set(rows_of(METRICS["visited"], worker, previous, world.village.code).values_list("name", flat=True)) \
+        == {"上月访过"}
+
+
 def test_relief_metrics_and_median_acceptance(world):
     populate(world, per_village=1)
     figures = compute(METRICS_LIST, world.users["town"], _period(), world.town.code, 12)
