@@ -1,11 +1,14 @@
 """Stored reports of closed periods (see oversight.reports: how reports stay reproducible)."""
 
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from eldercare.choices import UserRole
 from eldercare.scoping import ScopedQuerySet
 from oversight.periods import PERIOD_KINDS
+from oversight.rollup import KINDS
+from visits.choices import VisitMethod, VisitOutcome
 
 
 class ReportSnapshotQuerySet(ScopedQuerySet):
@@ -228,8 +231,8 @@ class VisitDayQuerySet(ScopedQuerySet):
 
 class VisitDay(models.Model):
     """The visits of one village on one local day (the village is the elder's, as the live
-    figures count it): the rollup the dashboards' visit figures and trends read instead of
-    ~500,000 visits. Kept by database triggers on every write of a visit and every move of an
+    figures count it), in all, at home, and by method × outcome: the rollup the dashboards' visit
+    figures and trends and the reports' 四、巡访 read instead of ~500,000 visits. Kept by database triggers on every write of a visit and every move of an
     elder to another village (oversight.rollup), rebuilt nightly by `rebuild_rollups`."""
 
     village = models.ForeignKey("eldercare.Area", verbose_name=_("村(社区)"), on_delete=models.DO_NOTHING,
@@ -248,3 +251,10 @@ class VisitDay(models.Model):
 
     def __str__(self):
         return f"{self.village_id} {self.day} {self.visits}"
+
+
+# One column per visit method × outcome (e.g. `home_attention`: home visits that found 需关注), for
+# the reports' 四、巡访; generated from the visits' choices, as the trigger SQL is (rollup.KINDS).
+for _method, _outcome, _column in KINDS:
+    VisitDay.add_to_class(_column, models.IntegerField(
+        format_lazy("{}·{}", VisitMethod(_method).label, VisitOutcome(_outcome).label), default=0))

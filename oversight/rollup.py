@@ -1,8 +1,9 @@
-"""The visit rollup (`VisitDay`: visits and home visits per village per local day) and how it is kept.
+"""The visit rollup (`VisitDay`: visits, home visits and visits by method × outcome per village
+per local day) and how it is kept.
 
-The dashboards' visit figures (巡访次数, 其中上门) and the 12-month visit trend read this table —
-a town's month is ~400 rows, the county's year ~56,000 — instead of counting ~500,000 visits
-joined to their elders. It is kept by PostgreSQL statement-level triggers with transition
+The dashboards' visit figures (巡访次数, 其中上门), the 12-month visit trend and the reports'
+visits by method and outcome (四、巡访) read this table — a town's month is ~400 rows, the
+county's year ~56,000 — instead of counting ~500,000 visits joined to their elders. It is kept by PostgreSQL statement-level triggers with transition
 tables, so every writer keeps it right without knowing about it: the visits services (a visit
 recorded, corrected — date, method or elder — or removed), the admin, the census import, the
 demo and benchmark seeders' COPY, and an elder moved to another village (the live figures count
@@ -14,29 +15,53 @@ costs one aggregate, not 800,000 upserts.
 transaction; `differences()` lists where it disagrees with the live count (the tests check it
 after every kind of write; `rebuild_rollups --check` checks production).
 
-The SQL below is what migration 0004 installs; a change to it needs a new migration.
+The SQL below is what the migrations install (0004 the table and triggers, 0005 the method ×
+outcome columns: `kinds=()` gives 0004's SQL); a change to it needs a new migration. The method ×
+outcome columns follow the visits' choices (`KINDS`): a new method or outcome is a new column,
+which `makemigrations --check` asks for.
 """
 
 from django.conf import settings
 from django.db import connection, transaction
 
+from visits.choices import VisitMethod, VisitOutcome
+
 TABLE = "oversight_visitday"
 TZ = settings.TIME_ZONE  # the local day of a visit, as the periods count it (Asia/Shanghai)
+# (method, outcome, column) of every visit method × outcome: the columns of the reports' 四、巡访.
+KINDS = [(method, outcome, f"{method}_{outcome}") for method in VisitMethod.values for outcome in VisitOutcome.values]
 
-# (village, day, +visits, +home visits) of a set of visit rows `rows` (a transition table), with
-# `sign` +1 / -1; the village is the elder's now (`elders` names the elder rows to join).
-_DELTA = f"""
-    SELECT e.village_id AS village_id, (r.visited_at AT TIME ZONE '{TZ}')::date AS day,
-           {{sign}} * COUNT(*) AS visits, {{sign}} * COUNT(*) FILTER (WHERE r.method = 'home') AS home_visits
-      FROM {{rows}} r JOIN {{elders}} e ON e.id = r.elder_id
+
+def _columns(kinds) -> list[str]:
+    return ["visits", "home_visits", *(column for _method, _outcome, column in kinds)]
+
+
+def _counts(alias: str, sign: str, kinds) -> str:
+    """The rollup's columns counted over the visit rows `alias` (× `sign`)."""
+    counts = [f"{sign} COUNT(*) AS visits", f"{sign} COUNT(*) FILTER (WHERE {alias}.method = 'home') AS home_visits"]
+    counts += [f"{sign} COUNT(*) FILTER (WHERE {alias}.method = '{method}' AND {alias}.outcome = '{outcome}') AS {column}"
+               for method, outcome, column in kinds]
+    return ", ".join(counts)
+
+
+def _delta(sign: str, rows: str, kinds) -> str:
+    """(village, day, ±counts) of a set of visit rows `rows` (a transition table); the village is
+    the elder's now."""
+    return f"""
+    SELECT e.village_id AS village_id, (r.visited_at AT TIME ZONE '{TZ}')::date AS day, {_counts("r", sign, kinds)}
+      FROM {rows} r JOIN registry_elder e ON e.id = r.elder_id
      GROUP BY 1, 2"""
 
-_APPLY = f"""
-    INSERT INTO {TABLE} (village_id, day, visits, home_visits)
-    SELECT village_id, day, SUM(visits), SUM(home_visits) FROM ({{deltas}}) d
-     GROUP BY village_id, day HAVING SUM(visits) <> 0 OR SUM(home_visits) <> 0
+
+def _apply(deltas: str, kinds) -> str:
+    """Add the summed `deltas` to the rollup, one upsert per village-day."""
+    columns = _columns(kinds)
+    return f"""
+    INSERT INTO {TABLE} (village_id, day, {", ".join(columns)})
+    SELECT village_id, day, {", ".join(f"SUM({c})" for c in columns)} FROM ({deltas}) d
+     GROUP BY village_id, day HAVING {" OR ".join(f"SUM({c}) <> 0" for c in columns)}
     ON CONFLICT (village_id, day) DO UPDATE
-       SET visits = {TABLE}.visits + EXCLUDED.visits, home_visits = {TABLE}.home_visits + EXCLUDED.home_visits"""
+       SET {", ".join(f"{c} = {TABLE}.{c} + EXCLUDED.{c}" for c in columns)}"""
 
 
 def _function(name: str, body: str) -> str:
@@ -48,29 +73,31 @@ BEGIN
 END $$;"""
 
 
-_INSERTED = _APPLY.format(deltas=_DELTA.format(sign="1", rows="new_visits", elders="registry_elder"))
-_DELETED = _APPLY.format(deltas=_DELTA.format(sign="-1", rows="old_visits", elders="registry_elder"))
-_UPDATED = _APPLY.format(deltas=_DELTA.format(sign="-1", rows="old_visits", elders="registry_elder")
-                         + " UNION ALL " + _DELTA.format(sign="1", rows="new_visits", elders="registry_elder"))
 # An elder moved: their visits leave the old village's days and join the new one's.
 _MOVED_ELDERS = """(SELECT o.id, o.village_id AS old_village, n.village_id AS new_village
                       FROM old_elders o JOIN new_elders n ON n.id = o.id
                      WHERE o.village_id IS DISTINCT FROM n.village_id)"""
-_MOVED = _APPLY.format(deltas=f"""
-    SELECT m.old_village AS village_id, (v.visited_at AT TIME ZONE '{TZ}')::date AS day,
-           -COUNT(*) AS visits, -COUNT(*) FILTER (WHERE v.method = 'home') AS home_visits
+
+
+def functions_sql(kinds=KINDS) -> str:
+    """The trigger functions (CREATE OR REPLACE) keeping the rollup's columns for `kinds`."""
+    moved = f"""
+    SELECT m.old_village AS village_id, (v.visited_at AT TIME ZONE '{TZ}')::date AS day, {_counts("v", "-", kinds)}
       FROM {_MOVED_ELDERS} m JOIN visits_visit v ON v.elder_id = m.id GROUP BY 1, 2
     UNION ALL
-    SELECT m.new_village, (v.visited_at AT TIME ZONE '{TZ}')::date,
-           COUNT(*), COUNT(*) FILTER (WHERE v.method = 'home')
-      FROM {_MOVED_ELDERS} m JOIN visits_visit v ON v.elder_id = m.id GROUP BY 1, 2""")
+    SELECT m.new_village, (v.visited_at AT TIME ZONE '{TZ}')::date, {_counts("v", "", kinds)}
+      FROM {_MOVED_ELDERS} m JOIN visits_visit v ON v.elder_id = m.id GROUP BY 1, 2"""
+    return "\n".join([
+        _function("oversight_visitday_inserted", _apply(_delta("", "new_visits", kinds), kinds)),
+        _function("oversight_visitday_deleted", _apply(_delta("-", "old_visits", kinds), kinds)),
+        _function("oversight_visitday_updated", _apply(_delta("-", "old_visits", kinds) + " UNION ALL "
+                                                       + _delta("", "new_visits", kinds), kinds)),
+        _function("oversight_visitday_elder_moved", _apply(moved, kinds)),
+    ])
 
-TRIGGERS_SQL = "\n".join([
-    _function("oversight_visitday_inserted", _INSERTED),
-    _function("oversight_visitday_deleted", _DELETED),
-    _function("oversight_visitday_updated", _UPDATED),
-    _function("oversight_visitday_elder_moved", _MOVED),
-    """
+
+def triggers_sql(kinds=KINDS) -> str:
+    return functions_sql(kinds) + """
 CREATE TRIGGER oversight_visitday_insert AFTER INSERT ON visits_visit
     REFERENCING NEW TABLE AS new_visits FOR EACH STATEMENT EXECUTE FUNCTION oversight_visitday_inserted();
 CREATE TRIGGER oversight_visitday_delete AFTER DELETE ON visits_visit
@@ -81,7 +108,8 @@ CREATE TRIGGER oversight_visitday_update AFTER UPDATE ON visits_visit
 CREATE TRIGGER oversight_visitday_elder_move AFTER UPDATE ON registry_elder
     REFERENCING OLD TABLE AS old_elders NEW TABLE AS new_elders
     FOR EACH STATEMENT EXECUTE FUNCTION oversight_visitday_elder_moved();
-"""])
+"""
+
 
 DROP_TRIGGERS_SQL = """
 DROP TRIGGER IF EXISTS oversight_visitday_insert ON visits_visit;
@@ -94,16 +122,24 @@ DROP FUNCTION IF EXISTS oversight_visitday_updated();
 DROP FUNCTION IF EXISTS oversight_visitday_elder_moved();
 """
 
-# The whole table from the visits (the live definition: the elder's current village).
-_LIVE = f"""
-    SELECT e.village_id AS village_id, (v.visited_at AT TIME ZONE '{TZ}')::date AS day,
-           COUNT(*) AS visits, COUNT(*) FILTER (WHERE v.method = 'home') AS home_visits
+
+def _live(kinds=KINDS) -> str:
+    """The whole table from the visits (the live definition: the elder's current village)."""
+    return f"""
+    SELECT e.village_id AS village_id, (v.visited_at AT TIME ZONE '{TZ}')::date AS day, {_counts("v", "", kinds)}
       FROM visits_visit v JOIN registry_elder e ON e.id = v.elder_id GROUP BY 1, 2"""
-REBUILD_SQL = f"""
+
+
+def rebuild_sql(kinds=KINDS) -> str:
+    return f"""
 LOCK TABLE {TABLE} IN EXCLUSIVE MODE;
 DELETE FROM {TABLE};
-INSERT INTO {TABLE} (village_id, day, visits, home_visits) {_LIVE};
+INSERT INTO {TABLE} (village_id, day, {", ".join(_columns(kinds))}) {_live(kinds)};
 """
+
+
+TRIGGERS_SQL = triggers_sql()
+REBUILD_SQL = rebuild_sql()
 
 
 def rebuild() -> int:
@@ -112,19 +148,20 @@ def rebuild() -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {TABLE}")
-        cursor.execute(f"INSERT INTO {TABLE} (village_id, day, visits, home_visits) {_LIVE}")
+        cursor.execute(f"INSERT INTO {TABLE} (village_id, day, {', '.join(_columns(KINDS))}) {_live()}")
         return cursor.rowcount
 
 
 def differences(limit: int = 20) -> list[tuple]:
-    """(village, day, visits in the rollup, live, home visits in the rollup, live) where they
-    differ — empty when the rollup is right."""
+    """(village, day, column, count in the rollup, live count) where they differ — empty when the
+    rollup is right (every column: visits, home visits, each method × outcome)."""
+    columns = _columns(KINDS)
+    pairs = ", ".join(f"('{c}', COALESCE(r.{c}, 0), COALESCE(l.{c}, 0))" for c in columns)
     with connection.cursor() as cursor:
         cursor.execute(f"""
-            SELECT COALESCE(r.village_id, l.village_id), COALESCE(r.day, l.day),
-                   COALESCE(r.visits, 0), COALESCE(l.visits, 0), COALESCE(r.home_visits, 0), COALESCE(l.home_visits, 0)
-              FROM {TABLE} r FULL JOIN ({_LIVE}) l ON l.village_id = r.village_id AND l.day = r.day
-             WHERE COALESCE(r.visits, 0) <> COALESCE(l.visits, 0)
-                OR COALESCE(r.home_visits, 0) <> COALESCE(l.home_visits, 0)
-             ORDER BY 1, 2 LIMIT %s""", [limit])
+            SELECT COALESCE(r.village_id, l.village_id), COALESCE(r.day, l.day), c.name, c.stored, c.live
+              FROM {TABLE} r FULL JOIN ({_live()}) l ON l.village_id = r.village_id AND l.day = r.day,
+                   LATERAL (VALUES {pairs}) c (name, stored, live)
+             WHERE c.stored <> c.live
+             ORDER BY 1, 2, 3 LIMIT %s""", [limit])
         return cursor.fetchall()

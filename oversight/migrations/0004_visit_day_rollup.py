@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from oversight.rollup import TRIGGERS_SQL, DROP_TRIGGERS_SQL, REBUILD_SQL
+from oversight.rollup import DROP_TRIGGERS_SQL, rebuild_sql, triggers_sql
 
 
 class Migration(migrations.Migration):
@@ -33,6 +33,7 @@ class Migration(migrations.Migration):
             },
         ),
         # The triggers that keep it (oversight/rollup.py), and the rows of the visits already there.
-        migrations.RunSQL(TRIGGERS_SQL, DROP_TRIGGERS_SQL),
-        migrations.RunSQL(REBUILD_SQL, migrations.RunSQL.noop),
+        # kinds=(): this table's columns before 0005 added the method × outcome ones.
+        migrations.RunSQL(triggers_sql(kinds=()), DROP_TRIGGERS_SQL),
+        migrations.RunSQL(rebuild_sql(kinds=()), migrations.RunSQL.noop),
     ]

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django.utils import timezone
 
-from oversight import rollup
+from oversight import reports, rollup
 from oversight.metrics import METRICS, compute, monthly, rows_of
 from oversight.models import VisitDay
 from oversight.periods import MONTH, YEAR, Period
@@ -22,6 +22,7 @@ from tests.factories import make_elder
 from tests.oversight.data import populate
 from tests.visits.factories import make_visit
 from visits import services as visits
+from visits.choices import VisitMethod, VisitOutcome
 from visits.models import Visit
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,16 @@ def assert_rollup_is_live(world):
                 for unit, values in figures.units.items():
                     if unit:
                         assert values[name] == rows_of(METRICS[name], county, period, unit).count()
+    # …and the reports' visits by method and outcome, summed from it, are the visits counted live.
+    for area in (world.county, world.town, world.village2):
+        period = Period(YEAR, timezone.localdate())
+        table = reports._visits(county, area, period)
+        live = Visit.objects.filter(elder__village__code__startswith=area.code, visited_at__gte=period.since(),
+                                    visited_at__lt=period.until())
+        for (label, *counts), method in zip(table.rows, VisitMethod.values, strict=False):
+            expected = [live.filter(method=method, outcome=outcome).count() for outcome in VisitOutcome.values]
+            assert counts == [*expected, sum(expected)], (area.code, label)
+        assert table.rows[-1][-1] == live.count()
 
 
 def _visit_fields(**fields):
@@ -61,6 +72,10 @@ def test_the_rollup_follows_every_kind_of_write(world):
     assert_rollup_is_live(world)
     visits.update_visit(visit, acting_user=world.users["town"], visited_at=timezone.now() - timedelta(days=3),
                         method="home")
+    assert_rollup_is_live(world)
+    # Only the outcome corrected: same village, day and method, so only a method × outcome column moves.
+    visits.update_visit(visit, acting_user=world.users["town"], outcome="help")
+    assert VisitDay.objects.filter(home_help__gt=0).exists()
     assert_rollup_is_live(world)
 
     # A status change (the elder's visits still count: the live figure does not filter on status).
@@ -89,6 +104,8 @@ def test_the_rollup_follows_every_kind_of_write(world):
               method="home" if n % 2 else "phone", submission_key=uuid.uuid4()) for n in range(40)])
     assert_rollup_is_live(world)
     Visit.objects.filter(elder=other, method="home").delete()
+    assert_rollup_is_live(world)
+    Visit.objects.filter(elder=other).update(outcome="attention", method="video")
     assert_rollup_is_live(world)
     Visit.objects.filter(elder=other).update(visited_at=timezone.now() - timedelta(days=400))
     assert_rollup_is_live(world)
@@ -123,10 +140,12 @@ def test_the_trend_from_the_rollup_equals_the_live_monthly_counts(world):
 def test_nightly_rebuild_repairs_and_check_reports(world, capsys):
     populate(world, per_village=1)
     VisitDay.objects.filter(village=world.village).update(visits=999)
+    VisitDay.objects.filter(village=world.village2).update(phone_normal=7)
     VisitDay.objects.create(village=world.other_village, day=date(2001, 1, 1), visits=5)
     with pytest.raises(CommandError, match="不一致"):
         call_command("rebuild_rollups", "--check")
-    assert "2001-01-01" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2001-01-01" in out and "电话·正常：汇总 7 次" in out
     call_command("rebuild_rollups")
     assert rollup.differences() == []
     call_command("rebuild_rollups", "--check")

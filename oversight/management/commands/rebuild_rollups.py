@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from oversight import rollup
+from oversight.models import VisitDay
 
 
 class Command(BaseCommand):
@@ -17,9 +18,9 @@ class Command(BaseCommand):
     def handle(self, *args, check, **options):
         if check:
             wrong = rollup.differences()
-            for village, day, stored, live, stored_home, live_home in wrong:
-                self.stdout.write(f"  {village} {day}: 汇总 {stored} 次（上门 {stored_home}），"
-                                  f"实际 {live} 次（上门 {live_home}）")
+            for village, day, column, stored, live in wrong:
+                label = VisitDay._meta.get_field(column).verbose_name
+                self.stdout.write(f"  {village} {day} {label}：汇总 {stored} 次，实际 {live} 次")
             if wrong:
                 raise CommandError("每日巡访汇总与巡访记录不一致（以上为前 20 处）：请运行 rebuild_rollups 重算。")
             self.stdout.write("每日巡访汇总与巡访记录一致。")
