@@ -19,6 +19,12 @@ server's processes (gunicorn workers and their PostgreSQL backends) spent per re
 checks that every submit answered as stored is stored exactly once.
 
 Targets (issue 18), at 20 village sessions: ≥ 40 requests/s, p95 ≤ 500 ms, zero errors.
+
+BENCH_LOAD_PROFILE=1 samples the gunicorn workers with py-spy during each level (py-spy leaves
+out idle workers waiting for a request; a worker waiting on PostgreSQL inside psycopg is counted,
+as "the PostgreSQL driver") and prints where their time went: by layer (template rendering, the
+database driver, the ORM building queries, compression, sessions and authentication, …) and the
+functions with the most samples of their own; the raw stacks are kept in var/bench/profile-N.txt.
 """
 
 from __future__ import annotations
@@ -297,6 +303,7 @@ def _level(port, workers, urls, elders_of, seconds, cpu, label=""):
     with ThreadPoolExecutor(4) as pool:  # PBKDF2 logins, before the clock starts
         list(pool.map(login, sessions))
     run = Run()
+    spy = _start_profile(cpu.master, seconds, len(workers)) if os.environ.get("BENCH_LOAD_PROFILE") else None
     before, gen_before, load = cpu.snapshot(), time.process_time(), os.getloadavg()
     since = datetime.now(UTC)
     started = time.perf_counter()
@@ -341,7 +348,83 @@ def _level(port, workers, urls, elders_of, seconds, cpu, label=""):
               f"p95 {_percentile(values, 95):6.0f} ms")
     for error in run.errors[:10]:
         print(f"    error: {error}")
+    if spy:
+        spy.wait()
+        _print_profile(ROOT / "var" / "bench" / f"profile-{len(workers)}.txt")
     return result
+
+
+# Where a sample's time goes: the innermost frame of its stack that belongs to one of these
+# layers (marks are parts of py-spy's file names) or to the project's own code decides; frames of
+# the standard library are looked through; the generic ones count only when nothing else does.
+LAYERS = [
+    ("compression (brotli/gzip)", ("eldercare/compression.py", "brotli", "gzip.py")),
+    ("PostgreSQL driver (psycopg: send, wait, read rows)", ("psycopg/", "psycopg_c", "psycopg_binary")),
+    ("template rendering", ("django/template/", "django/templatetags/", "/templatetags/", "django/utils/html.py",
+                            "django/utils/formats.py", "django/utils/safestring.py")),
+    ("forms and widgets", ("django/forms/", "eldercare/forms", "eldercare/widgets")),
+    ("ORM: building queries, making objects", ("django/db/models/", "django/db/backends/")),
+    ("sessions, authentication, CSRF", ("django/contrib/sessions/", "django/contrib/auth/", "csrf.py",
+                                        "django/core/signing.py")),
+    ("URL resolving and reverse", ("django/urls/",)),
+    ("translation", ("django/utils/translation/",)),
+    ("history context (pghistory)", ("pghistory/",)),
+]
+PROJECT = ("eldercare/", "registry/", "visits/", "relief/", "services/", "oversight/")
+GENERIC = [("other Django (request, response, middleware)", ("django/",)),
+           ("gunicorn and the WSGI server", ("gunicorn/",))]
+
+
+def _layer(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for name, marks in LAYERS:
+            if any(mark in frame for mark in marks):
+                return name
+        if any(f"({mark}" in frame or f"/{mark}" in frame for mark in PROJECT):
+            return "the project's own code (views, services, querysets)"
+    for frame in reversed(frames):
+        for name, marks in GENERIC:
+            if any(mark in frame for mark in marks):
+                return name
+    return "other (standard library, interpreter)"
+
+
+def _start_profile(master: int, seconds: float, sessions: int):
+    """py-spy over the gunicorn master and its workers for the level's duration."""
+    out = ROOT / "var" / "bench" / f"profile-{sessions}.txt"
+    spy = ROOT / ".venv" / "bin" / "py-spy"
+    return subprocess.Popen([str(spy) if spy.exists() else "py-spy", "record", "--pid", str(master),
+                             "--subprocesses", "--nonblocking", "--format", "raw", "--rate", "200",
+                             "--duration", str(int(seconds)), "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _print_profile(path: Path) -> None:
+    """The layers' and the top functions' shares of the workers' samples (py-spy raw format:
+    'frame;frame;… count', outermost first)."""
+    if not path.exists():
+        print("    (no profile: py-spy could not attach — it needs ptrace rights)")
+        return
+    layers, own, total = defaultdict(int), defaultdict(int), 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit() or "gunicorn" not in stack:
+            continue
+        frames, n = stack.split(";"), int(count)
+        if "select (selectors.py" in frames[-1] or "sleep (" in frames[-1]:
+            continue  # an idle worker waiting for a request
+        total += n
+        own[frames[-1]] += n
+        layers[_layer(frames)] += n
+    if not total:
+        print("    (no busy samples)")
+        return
+    print(f"    where the workers' CPU went ({total} busy samples; {path.name}):")
+    for name, n in sorted(layers.items(), key=lambda item: -item[1]):
+        print(f"      {n / total:6.1%}  {name}")
+    print("    functions with the most samples of their own:")
+    for frame, n in sorted(own.items(), key=lambda item: -item[1])[:15]:
+        print(f"      {n / total:6.1%}  {frame[:110]}")
 
 
 def _guarded(target, browser, run, urls, rng):
