@@ -16,6 +16,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from oversight.interventions import high_risk_elders
 from oversight.metrics import (
     CASES_ACCEPTED,
     CASES_REPORTED,
@@ -27,11 +28,11 @@ from oversight.metrics import (
     Source,
     compute,
 )
-from registry.choices import ElderRiskLevel, ElderStatus
+from registry.choices import ElderStatus
 from registry.models import Elder, ElderGuardian, ElderStatusChange, Guardian
 from relief.choices import CaseEventAction
-from relief.models import CaseEvent, Referral, ReliefCase, with_reassessment
-from services.models import Pairing, ServiceRecord
+from relief.models import CaseEvent, Referral, with_reassessment
+from services.models import Pairing
 from visits.choices import VisitOutcome
 
 DIMENSIONS = [
@@ -75,13 +76,9 @@ def _risk_review(user, period):
 
 
 def _high_risk(user, period):
-    """High-risk elders with the schedule (a visit within the interval) and any case or service
-    in the period: the three interventions the policy's 及时进行干预 accepts."""
-    case = ReliefCase.objects.filter(elder=OuterRef("pk"), reported_at__gte=period.since(),
-                                     reported_at__lt=period.until())
-    service = ServiceRecord.objects.filter(elder=OuterRef("pk"), served_on__gte=period.start, served_on__lte=period.on)
-    return SCHEDULE.rows(user, period).filter(risk_level=ElderRiskLevel.HIGH).annotate(
-        had_case=Exists(case), had_service=Exists(service))
+    """High-risk elders with their interventions in the period (oversight.interventions, the one
+    definition: a visit within the interval, or a case or a service within the period)."""
+    return high_risk_elders(Elder.objects.for_user(user), period=period)
 
 
 def _no_agreement(user, period):
@@ -133,8 +130,7 @@ SCORECARD_METRICS = [
     Metric("sc_risk_reviewed", _("在册老人(风险评估)"), RISK_REVIEW, worse_when_higher=False),
     Metric("sc_risk_not_current", _("未评估或须复评的老人"), RISK_REVIEW, Q(assessment_current=False)),
     Metric("sc_high_risk", _("高风险老人"), HIGH_RISK, worse_when_higher=False),
-    Metric("sc_high_no_intervention", _("未及时干预的高风险老人"), HIGH_RISK,
-           Q(is_overdue=True, had_case=False, had_service=False), semantics=WITHIN),
+    Metric("sc_high_no_intervention", _("未及时干预的高风险老人"), HIGH_RISK, Q(intervened=False), semantics=WITHIN),
     Metric("sc_no_agreement", _("无有效委托照顾协议的失能独居老人"), NO_AGREEMENT),
     Metric("sc_accept_late", _("超时受理的个案"), CASES_ACCEPTED, Q(accepted_at__gt=F("accept_due")), semantics=WITHIN),
     Metric("sc_referrals", _("本期部门接收的转办"), REFERRALS_RECEIVED, semantics=WITHIN, worse_when_higher=False),
