@@ -15,6 +15,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("session/", views.session_status, name="session_status"),
     path("access-log/", access_log.access_log, name="access_log"),
     path("i18n/setlang/", public_view(set_language), name="set_language"),
     path("admin/", admin.site.urls),

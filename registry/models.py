@@ -294,6 +294,19 @@ class Elder(models.Model):
     def town_code(self) -> str:
         return self.village_id[:9]
 
+    @property
+    def off_register_reason(self) -> str:
+        """Why nothing new (a visit, a special-situation report) is stored for an elder no longer
+        on the register, naming the status; empty while the elder is 在册. The phone's outbox
+        hands it back to the worker as the reason an item was refused."""
+        reasons = {
+            ElderStatus.MOVED: _("该老人已迁出，未保存。"),
+            ElderStatus.DECEASED: _("该老人已去世，未保存。"),
+            ElderStatus.NOT_LEFT_BEHIND: _("该老人已不属留守老人，未保存。"),
+            ElderStatus.INSTITUTION: _("该老人已入住养老机构，未保存。"),
+        }
+        return "" if self.status == ElderStatus.ACTIVE else str(reasons.get(self.status, _("该老人已不在册，未保存。")))
+
 
 # An ID number registered in a village the user cannot see: refused, and nothing said of where
 # (the elder form and the census import say the same).

@@ -1,5 +1,7 @@
 """Forms of the relief pages. They only collect input; relief.services makes the changes."""
 
+import uuid
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -29,9 +31,13 @@ class ReportForm(forms.Form):
     narrative = forms.CharField(label=_("情况说明"), widget=forms.Textarea(attrs={"rows": 5}), max_length=4000,
                                 help_text=_("发生了什么、什么时候、老人现在在哪里、已经采取了什么措施。"),
                                 error_messages={"required": _("请填写情况说明：发生了什么、老人现在怎么样。")})
+    # The one-time key: the same report sent twice (a retry, the phone's outbox) is one case.
+    # Optional, so a form posted without it still reports (without the protection).
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, elders=None, fixed_elder=None, fixed_type=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.initial.setdefault("submission_key", uuid.uuid4())
         if fixed_elder is not None:
             # Raised from a visit or a supervision record: the elder is the record's, not a choice.
             del self.fields["elder"]

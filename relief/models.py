@@ -202,6 +202,9 @@ class ReliefCase(models.Model):
     source_supervision = models.ForeignKey("registry.Supervision", verbose_name=_("来源督促记录"), null=True,
                                            blank=True, on_delete=models.PROTECT, related_name="relief_cases",
                                            editable=False)
+    # The report form's one-time key: a retry, a double tap or the phone's outbox sending the same
+    # report again stores one case (relief.services.report_case). Empty on cases made elsewhere.
+    submission_key = models.UUIDField(_("提交编号"), null=True, blank=True, unique=True, editable=False)
 
     objects = ReliefCaseQuerySet.as_manager()
 

@@ -23,7 +23,7 @@ the case (it already moved with the first).
 
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -129,25 +129,56 @@ def _request_urgent_visit(elder, *, reason, acting_user):
 
 @transaction.atomic
 def report_case(elder, *, case_type, urgency, narrative, acting_user, source_visit_id=None,
-                source_supervision=None) -> ReliefCase:
-    """Report a special situation of `elder` (已上报); asks the visits app for a visit within 24 h."""
+                source_supervision=None, submission_key=None) -> ReliefCase:
+    """Report a special situation of `elder` (已上报); asks the visits app for a visit within 24 h.
+
+    Idempotent on `submission_key` (the report form's one-time key): the same key again (a
+    retry, a double tap, the phone's outbox sending after a lost answer) returns the case
+    already stored, with `case.created` False; a new case has `case.created` True.
+    """
     _check_role(acting_user, CaseEventAction.REPORT)
     ensure_in_scope(elder, acting_user)
+    if submission_key is not None:
+        existing = _case_with_key(submission_key, elder, acting_user)
+        if existing is not None:
+            return existing
     if elder.status != ElderStatus.ACTIVE:
-        raise ValidationError(_("这位老人已不在册，不能上报。"))
+        raise ValidationError(elder.off_register_reason)
     if case_type not in ReliefCaseType.values:
         raise ValidationError(_("请选择情况类型。"))
     if urgency not in ReliefCaseUrgency.values:
         raise ValidationError(_("请选择紧急程度。"))
     narrative = _required(narrative, _("情况说明"))
     now = timezone.now()
-    case = ReliefCase.objects.create(
+    case = ReliefCase(
         elder=elder, village_id=elder.village_id, case_type=case_type, urgency=urgency, narrative=narrative,
         reported_by=acting_user, reported_at=now, submitted_at=now, source_visit_id=source_visit_id,
-        source_supervision=source_supervision)
+        source_supervision=source_supervision, submission_key=submission_key)
+    try:
+        with transaction.atomic():  # savepoint: a concurrent twin with the same key makes only this insert fail
+            case.save()
+    except IntegrityError:
+        existing = submission_key and _case_with_key(submission_key, elder, acting_user)
+        if not existing:
+            raise
+        return existing
+    case.created = True
     ensure_in_scope(case, acting_user)
     _event(case, action=CaseEventAction.REPORT, from_status="", to_status=S.REPORTED, actor=acting_user, at=now)
     _request_urgent_visit(elder, reason=_("特殊情况：%s") % ReliefCaseType(case_type).label, acting_user=acting_user)
+    return case
+
+
+def _case_with_key(submission_key, elder, acting_user) -> ReliefCase | None:
+    """The case already stored under this one-time key (created False), if any. A key is one
+    report of one elder: the same key for another elder is a client error, not a duplicate."""
+    case = ReliefCase.objects.filter(submission_key=submission_key).first()
+    if case is None:
+        return None
+    if case.elder_id != elder.pk:
+        raise ValidationError(_("提交编号已用于另一位老人的上报，请重新填写。"))
+    ensure_in_scope(case, acting_user)
+    case.created = False
     return case
 
 

@@ -11,16 +11,18 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from eldercare import outbox
 from eldercare.access import scoped_view
 from eldercare.audit import record_access
 from eldercare.choices import REFERRAL_ROLES, AccessEventKind, UserRole
 from eldercare.models import Department
 from eldercare.spreadsheets import Sheet, xlsx_response
-from registry.choices import SupervisionResult
+from registry.choices import ElderStatus, SupervisionResult
 from registry.models import Elder, Supervision, age_on
 from relief import services
 from relief.choices import CaseEventAction, ReliefCaseStatus, ReliefCaseType
@@ -164,13 +166,31 @@ def _report(request, form, *, elder=None, template="relief/report.html", extra=N
         data = form.cleaned_data
         try:
             case = services.report_case(elder or data["elder"], case_type=data["case_type"], urgency=data["urgency"],
-                                        narrative=data["narrative"], acting_user=request.user, **source)
+                                        narrative=data["narrative"], acting_user=request.user,
+                                        submission_key=data["submission_key"], **source)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("已上报乡镇，乡镇受理前可在“救助个案”中查看进度。"))
+            message = (_("已上报乡镇，乡镇受理前可在“救助个案”中查看进度。") if case.created
+                       else _("这份报告已经上报过了，没有重复上报。"))
+            if outbox.from_outbox(request):
+                return outbox.saved(message=message, created=case.created,
+                                    url=reverse("relief:case_detail", args=[case.pk]))
+            (messages.success if case.created else messages.info)(request, message)
             return redirect("relief:case_detail", case.pk)
+    if request.method == "POST" and outbox.from_outbox(request):
+        gone = _chosen_elder_off_register(request, form)
+        return outbox.refused(form) if gone is None else outbox.refused_because(gone.off_register_reason)
     return render(request, template, {"form": form, "elder": elder, **(extra or {})})
+
+
+def _chosen_elder_off_register(request, form):
+    """The elder the refused form named, when they are in the user's reach but no longer on the
+    register (the list offers only elders 在册): the outbox then says why (该老人已迁出 …)."""
+    chosen = request.POST.get("elder", "")
+    if "elder" not in form.errors or not chosen.isdigit():
+        return None
+    return Elder.objects.for_user(request.user).exclude(status=ElderStatus.ACTIVE).filter(pk=chosen).first()
 
 
 @scoped_view(roles=REPORTERS)

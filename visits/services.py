@@ -118,6 +118,8 @@ def record_visit(elder, *, acting_user, submission_key, duties=(), family_notice
     existing = Visit.objects.filter(submission_key=submission_key).first()
     if existing is not None:
         return _same_submission(existing, elder), False
+    if elder.off_register_reason:  # moved away, died … while the form waited in the phone's outbox
+        raise ValidationError(elder.off_register_reason)
     validate_visited_at(fields.get("visited_at"))
     if fields.get("photo"):
         fields["photo"] = resize_photo(fields["photo"])

@@ -11,6 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from eldercare import outbox
 from eldercare.access import scoped_view
 from eldercare.audit import record_access
 from eldercare.choices import AccessEventKind, AreaLevel, UserRole
@@ -77,7 +78,11 @@ def record(request, elder_pk):
             except ValidationError as error:
                 _attach_errors(form, error)
             else:
+                if outbox.from_outbox(request):
+                    return _outbox_saved(visit, created)
                 return _after_record(request, visit, created)
+        if outbox.from_outbox(request):
+            return outbox.refused(form)
     else:
         form = VisitForm(elder=elder)
     schedule = annotate_schedule(Elder.objects.filter(pk=elder.pk)).first()
@@ -90,6 +95,21 @@ def _attach_errors(form, error):
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+def _outbox_saved(visit, created):
+    """The outbox's answer: what the page would have said, and where it would have gone next
+    (上报乡镇 still needs its report written)."""
+    if not created:
+        return outbox.saved(message=_("这次巡访已经保存过了，没有重复保存。"), created=False,
+                            url=reverse("visits:visit", args=[visit.pk]))
+    url = reverse("visits:today")
+    if visit.report_to_town:
+        try:
+            url = reverse("relief:case_from_visit", args=[visit.pk])
+        except NoReverseMatch:
+            pass
+    return outbox.saved(message=_("已保存 %(name)s 的巡访记录。") % {"name": visit.elder.name}, created=True, url=url)
 
 
 def _after_record(request, visit, created):

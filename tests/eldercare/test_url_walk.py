@@ -7,7 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, path
 from eldercare.access import PUBLIC, SCOPED
 from eldercare.admin import ScopedAdmin
 
-PUBLIC_ALLOW_LIST = {"login", "logout", "health", "set_language"}
+PUBLIC_ALLOW_LIST = {"login", "logout", "health", "set_language", "service_worker", "session_status"}
 
 
 def walk(patterns, prefix=""):
