@@ -159,7 +159,7 @@ def _village_session(browser, run: Run, urls: dict, rng: random.Random):
         if form_page.status != 200 or time.perf_counter() >= run.deadline:
             page = browser.get(urls["today"])
             continue
-        form = parse_form(form_page.body, "data-fetch-submit")
+        form = parse_form(form_page.body, "data-outbox")
         key = dict(form.fields).get("submission_key", "")
         answer = browser.post_form(form.action or record_url, form.fields, form.files)
         stored = answer.status == 302 and answer.location.split("?")[0] == urls["today"]

@@ -106,7 +106,7 @@ def measure() -> None:
         if method == "GET":
             return lambda: client.get(url)
         data = {}
-        for name, value in parse_form(client.get(url).content.decode(), "data-fetch-submit").fields:
+        for name, value in parse_form(client.get(url).content.decode(), "data-outbox").fields:
             data.setdefault(name, []).append(value)
         return lambda: client.post(url, data)
 

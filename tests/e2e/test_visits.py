@@ -47,7 +47,7 @@ def test_village_worker_records_a_phone_visit_and_the_elder_leaves_the_overdue_l
     page.fill("input[name=met_with]", "本人")
     page.click("button.quick-save")
     page.wait_for_url(re.compile(r"/visits/today/$"))
-    assert "已保存 王秀英 的巡访记录" in page.content()
+    page.wait_for_selector(".messages >> text=已保存 王秀英 的巡访记录")
     assert page.locator("section[data-bucket=overdue]").count() == 0 or \
         "王秀英" not in page.locator("section[data-bucket=overdue]").inner_text()
 
@@ -83,8 +83,8 @@ def test_a_dropped_connection_keeps_the_form_filled_and_retry_saves_it(phone, li
     page.fill("textarea[name=needs_raised]", "想要助餐")
     page.route("**/record/", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
     page.click("button.submit-visit")
-    page.wait_for_selector("#net-error:not([hidden])")
-    assert "网络不通，请稍后再点提交" in page.locator("#net-error").inner_text()
+    page.wait_for_selector(".outbox-note:not([hidden])")
+    assert "网络不通，还没有发送" in page.locator(".outbox-note").inner_text()
     assert page.input_value("textarea[name=needs_raised]") == "想要助餐"
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
     screenshot(page, "visits-form-offline-phone")
