@@ -490,7 +490,11 @@
     Array.prototype.forEach.call(document.querySelectorAll("form.logout-form"), guardLogout);
     return showFlash();
   }).then(render).then(function () {
-    if (document.querySelector("[data-day-list]")) storeDay(false);
+    // Stored only for a service worker to serve: without one (blocked, an old browser) it would
+    // only cost the worker's data.
+    if (document.querySelector("[data-day-list]") && navigator.serviceWorker) {
+      navigator.serviceWorker.ready.then(function () { storeDay(false); });
+    }
     if (navigator.onLine) sendAll();
   });
   window.addEventListener("online", sendAll);
