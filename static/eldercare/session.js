@@ -5,9 +5,12 @@
      place (a fetch to /login/), so the page and its form stay as they are; one dialog at a
      time, whoever asks;
    - the guard of every form that posts on a signed-in page (the outbox's forms excepted, which
-     send themselves: outbox.js): before the browser sends it, the session is checked; if it has
-     expired, the password is asked in place; the form then goes with a fresh CSRF token. When
-     there is no connection the form is not sent and says so, with everything still filled in.
+     send themselves: outbox.js). A form on a page younger than the idle limit (less two
+     minutes), with the CSRF cookie the page was served with, goes as the browser sends it — no
+     extra round trip. Otherwise (the page is older, the cookies are gone or changed, or the
+     phone is offline) the session is checked first; if it has expired, the password is asked
+     in place; the form then goes with a fresh CSRF token. With no connection the form is not
+     sent and says so, with everything still filled in.
    No inline script: the site's CSP runs files only. */
 (function () {
   "use strict";
@@ -16,6 +19,22 @@
   var owner = body.getAttribute("data-user");
   var SKIP = ["/login/", "/logout/", "/i18n/setlang/"];
   var dialogPromise = null;
+  var loadedAt = Date.now();
+  var idleMs = (Number(body.getAttribute("data-idle")) || 1800) * 1000;
+  var cookieAtLoad = csrfCookie();
+
+  function csrfCookie() {
+    var match = /(?:^|;\s*)csrftoken=([^;]+)/.exec(document.cookie);
+    return match ? match[1] : null;
+  }
+
+  // Could this page's session or token be gone? (The idle limit runs from the last request; the
+  // page's own load is one, so a page younger than the limit has a live session — bar the
+  // 12-hour absolute limit, which a form then meets as before.)
+  function mayHaveExpired() {
+    return Date.now() - loadedAt > idleMs - 120000 || !navigator.onLine ||
+      csrfCookie() === null || csrfCookie() !== cookieAtLoad;
+  }
 
   function status() {
     return fetch("/session/", {credentials: "same-origin", cache: "no-store", headers: {"Accept": "application/json"}})
@@ -127,6 +146,7 @@
     var action = new URL(form.getAttribute("action") || window.location.href, window.location.href);
     if (action.origin !== window.location.origin || SKIP.indexOf(action.pathname) >= 0) return;
     if (form.getAttribute("data-guard") === "passed") return;  // the resend below: let it go
+    if (!mayHaveExpired() && form.getAttribute("data-guard") !== "busy") return;
     event.preventDefault();
     event.stopPropagation();  // the form's own handlers run on the resend, once
     if (form.getAttribute("data-guard") === "busy") return;

@@ -43,13 +43,15 @@ def open_day(page):
     assert "今天的名单已存到手机" in page.locator("#outbox").inner_text()
 
 
-def record_visit_offline(page, elder_name, notes):
+def record_visit_offline(page, elder_name, notes, shot=None):
     page.locator(".due-row", has_text=elder_name).locator("a.record").click()
     page.wait_for_url(re.compile(r"/visits/elder/\d+/record/$"))
     page.fill("textarea[name=notes]", notes)
     page.click("button.quick-save")
     page.wait_for_selector(".outbox-note:not([hidden])")
     assert "已存入手机的待发送" in page.locator(".outbox-note").inner_text()
+    if shot:
+        shot(page, "outbox-form-kept-offline-phone")
     page.click(".outbox-note >> text=回今日待访")
     page.wait_for_url(re.compile(r"/visits/today/$"))
 
@@ -66,10 +68,10 @@ def report_case_offline(page, elder):
     page.wait_for_url(re.compile(r"/visits/today/$"))
 
 
-def fill_outbox_offline(page, elders):
+def fill_outbox_offline(page, elders, shot=None):
     page.context.set_offline(True)
     for i, elder in enumerate(elders):
-        record_visit_offline(page, elder.name, f"离线记录{i}")
+        record_visit_offline(page, elder.name, f"离线记录{i}", shot if i == 0 else None)
     report_case_offline(page, elders[0])
     page.wait_for_selector("#outbox >> text=4 条待发送")
 
@@ -99,7 +101,7 @@ def test_offline_visits_and_report_wait_in_the_outbox_and_are_stored_once_when_b
     world, elders = setup_village()
     page = log_in(phone, world.users["village"], PASSWORD)
     open_day(page)
-    fill_outbox_offline(page, elders)
+    fill_outbox_offline(page, elders, screenshot)
 
     page.reload()  # still offline: the list and the outbox come from the phone
     page.wait_for_selector("#outbox >> text=4 条待发送")
@@ -211,8 +213,9 @@ def test_logout_clears_the_list_and_the_outbox(phone, live_server, log_in):
     open_day(page)
     page.context.set_offline(True)
     record_visit_offline(page, elders[0].name, "离线记录0")
-    page.context.set_offline(False)
+    # Back online, but the visit cannot get through (set before going online: sending starts then).
     page.route("**/record/", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+    page.context.set_offline(False)
     page.reload()
     page.wait_for_selector("#outbox >> text=1 条待发送")
 
@@ -235,9 +238,9 @@ def test_another_worker_on_the_same_phone_never_sees_the_last_ones_list_or_outbo
     open_day(page)
     page.context.set_offline(True)
     record_visit_offline(page, elders[0].name, "离线记录0")
+    page.route("**/record/", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
     page.context.set_offline(False)
     page.context.clear_cookies()  # the session is gone without a logout (a shared phone)
-    page.route("**/record/", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
 
     page = log_in(page, world.users["village2"], PASSWORD)
     page.goto(live_server.url + reverse("visits:today"))
@@ -260,7 +263,12 @@ def test_any_form_keeps_its_input_across_an_expired_session_and_lost_cookies(pho
     page = log_in(phone, world.users["village"], PASSWORD)
     visit = make_visit(elders[0], world.users["village"], days_ago=1)
     assert visit.editable_by(world.users["village"])  # entered just now (the 48-hour rule)
-    for attempt, expire in enumerate((lambda: Session.objects.all().delete(), page.context.clear_cookies)):
+    def idle_then_expired():
+        page.clock.fast_forward("31:00")  # the page left open past the idle limit
+        Session.objects.all().delete()
+
+    page.clock.install()
+    for attempt, expire in enumerate((idle_then_expired, page.context.clear_cookies)):
         page.goto(live_server.url + reverse("visits:edit", args=[visit.pk]))
         page.fill("textarea[name=notes]", f"修改后的记录{attempt}")
         expire()

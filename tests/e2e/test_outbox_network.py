@@ -70,15 +70,19 @@ def measure(browser, live_server, log_in, *, service_worker):
                                   service_workers="allow" if service_worker else "block")
     page = csp_watched(context.new_page())
     world = setup_village(VISITS + 2)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    meter = Meter(cdp)
     log_in(page, world.users["village"], PASSWORD)
     page.wait_for_url(re.compile(r"/visits/today/$"))
+    page.wait_for_load_state("load")
+    listed = meter.reading()
     if service_worker:
         page.wait_for_selector("body[data-day-stored=done]", state="attached")
         page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    cdp = context.new_cdp_session(page)
-    cdp.send("Network.enable")
+    stored = meter.reading()
+    print(f"\nstoring the day ({VISITS + 2} elders listed): {stored[0] - listed[0]:,} B in {stored[1] - listed[1]} requests")
     cdp.send("Network.emulateNetworkConditions", SLOW)
-    meter = Meter(cdp)
     rows = []
     for i in range(VISITS):
         before = meter.reading()
