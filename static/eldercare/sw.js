@@ -57,6 +57,7 @@ function todaysCache() {
 // Keep a page answered by the network in the day cache of the user it belongs to.
 function keepDayPage(request, response) {
   return response.clone().text().then(function (html) {
+    if (html.indexOf('class="messages"') >= 0) return;  // a one-time message must not come back all day
     var user = /<body[^>]*\sdata-user="(\d+)"/.exec(html);
     var day = /<body[^>]*\sdata-day="([\d-]+)"/.exec(html);
     if (!user || !day || day[1] !== beijingDay()) return;
@@ -118,9 +119,4 @@ self.addEventListener("fetch", function (event) {
   } else if (request.mode === "navigate") {
     event.respondWith(fetch(request).catch(function () { return offlinePage(); }));
   }
-});
-
-self.addEventListener("message", function (event) {
-  // outbox.js: 刷新名单 (drop the cache and fetch again) and logout (drop everything).
-  if (event.data === "drop-day") event.waitUntil(dropDayCaches(null));
 });
