@@ -86,6 +86,11 @@ class Metric:
     # The column of the source's rollup that holds this figure per village and day (the sum over
     # the period's days equals the count of `rows()`: oversight.rollup, tests/oversight/test_rollup.py).
     rollup: str = ""
+    # The metric whose rows this one's are NOT (its `q` is that metric's negated): counted as the
+    # source's rows minus that metric's, so the condition is computed once per row, not twice
+    # (按时 and 逾期 each spelled out the whole schedule). That condition must never be NULL, as
+    # `is_overdue` is not; tests/oversight check figure == drill-down at every level.
+    complement_of: str = ""
 
     @property
     def current_only(self) -> bool:
@@ -188,6 +193,7 @@ P_AGREEMENT = "二(二)：赡养义务人可签订委托照顾协议，相关情
 P_GUARDIAN = "二(二)：对赡养人不履行赡养义务的，村(居)民委员会应当监督其履行；情节严重的依法追究法律责任"
 
 S = ReliefCaseStatus
+OVERDUE = Q(is_overdue=True)  # never NULL (visits.schedule): 按时 is its complement
 OPEN_STAGES = [S.REPORTED, S.RETURNED, S.ACCEPTED, S.REFERRED, S.RECEIVED, S.IN_PROGRESS]
 
 METRICS_LIST = [
@@ -213,10 +219,10 @@ METRICS_LIST = [
            worse_when_higher=False, policy=P_VISITS, rollup="home_visits"),
     Metric("visited", _("本期探访到的在册老人"), REGISTER, Q(visited_in_period=True), semantics=WITHIN,
            denominator="active", worse_when_higher=False, policy=P_VISITS),
-    Metric("on_schedule", _("按时(当前未逾期)"), SCHEDULE, Q(is_overdue=False), denominator="scheduled",
-           worse_when_higher=False, policy=P_VISITS),
+    Metric("on_schedule", _("按时(当前未逾期)"), SCHEDULE, ~OVERDUE, denominator="scheduled",
+           worse_when_higher=False, policy=P_VISITS, complement_of="overdue"),
     Metric("scheduled", _("应巡访老人"), SCHEDULE, worse_when_higher=False, policy=P_VISITS),
-    Metric("overdue", _("巡访已逾期"), SCHEDULE, Q(is_overdue=True), denominator="scheduled", policy=P_VISITS),
+    Metric("overdue", _("巡访已逾期"), SCHEDULE, OVERDUE, denominator="scheduled", policy=P_VISITS),
     Metric("never_visited", _("从未巡访"), SCHEDULE, Q(last_visit_at__isnull=True), denominator="scheduled",
            policy=P_VISITS),
     Metric("home_rule_due", _("失能独居(须上门)"), SCHEDULE, Q(is_disabled_alone=True), worse_when_higher=False,
@@ -245,6 +251,10 @@ METRICS_LIST = [
 ]
 METRICS = {m.name: m for m in METRICS_LIST}
 assert len(METRICS) == len(METRICS_LIST), "metric names must be unique"
+for _metric in METRICS_LIST:
+    if _metric.complement_of:
+        _other = METRICS[_metric.complement_of]
+        assert _other.source == _metric.source and _metric.q == ~_other.q, _metric.name
 
 
 def _resolve(q: Q) -> Q:
@@ -310,6 +320,11 @@ def compute(metrics, user, period, area_code: str, unit_length: int | None) -> F
         rows = source.rows(user, period).filter(**{f"{source.village}__startswith": area_code})
         aggregates = {}
         for m in group:
+            if m.complement_of:  # the source's rows minus the other metric's (see Metric)
+                aggregates["__rows"] = Count("pk")
+                other = METRICS[m.complement_of]
+                aggregates.setdefault(other.name, Count("pk", filter=_resolve(other.q)))
+                continue
             condition = _resolve(m.q) if m.q else None
             aggregates[m.name] = Count("pk", filter=condition)
             if m.is_median:
@@ -318,8 +333,9 @@ def compute(metrics, user, period, area_code: str, unit_length: int | None) -> F
         for row in rows.order_by().annotate(unit=unit).values("unit").annotate(**aggregates):
             values = units.setdefault(row["unit"], {})
             for m in group:
-                values[m.name] = row[m.name]
-                total[m.name] += row[m.name]
+                count = row["__rows"] - row[m.complement_of] if m.complement_of else row[m.name]
+                values[m.name] = count
+                total[m.name] += count
                 if m.is_median:
                     medians.setdefault(m.name, {})[row["unit"]] = row[f"{m.name}__median"]
         for m in group:
