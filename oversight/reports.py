@@ -71,18 +71,20 @@ def _by_unit(queryset, path, length, **aggregates):
 def build_report(user, area, period) -> Report:
     """The report of `area` for `period`, live (see `report_for` for stored ones)."""
     units, length = _units(user, area)
-    tables = [_overview(user, area, period, units, length), _register(user, area, period),
+    # The metrics of the main table, also the health table's totals (one computation of each source).
+    figures = compute([*(METRICS[name] for name in UNIT_METRICS), METRICS["scheduled"], METRICS["health_due"]],
+                      user, period, area.code, length)
+    tables = [_overview(figures, units, length), _register(user, area, period),
               _movements(user, area, period), _visits(user, area, period), _relief(user, area, period),
-              _health(user, area, period), _services(user, area, period)]
+              _health(user, area, period, figures.total), _services(user, area, period)]
     for table in tables:  # plain values (lazy labels become text): the stored copy is JSON
         table.title, table.header = str(table.title), [str(h) for h in table.header]
         table.rows = [[str(v) if isinstance(v, Promise) else v for v in row] for row in table.rows]
     return Report(area.code, area.name, period.label, tables)
 
 
-def _overview(user, area, period, units, length):
+def _overview(figures, units, length):
     metrics = [METRICS[name] for name in UNIT_METRICS]
-    figures = compute([*metrics, METRICS["scheduled"], METRICS["health_due"]], user, period, area.code, length)
     header = [_("乡镇") if length == 9 else _("村(社区)")]
     for metric in metrics:
         header.append(metric.label + ("(%)" if metric.denominator else ""))
@@ -161,13 +163,14 @@ def _relief(user, area, period):
                  [_("情况类型"), _("上报"), _("已办结"), _("其中超时办结"), _("未办结且超时")], rows)
 
 
-def _health(user, area, period):
+def _health(user, area, period, totals):
+    """Checks and contracts of the period, and the health figures of the main table's totals
+    (`totals`: health_due, health_checked, contract_valid, active)."""
     checks = HealthCheck.objects.for_user(user).filter(elder__village__code__startswith=area.code,
                                                        checked_on__gte=period.start, checked_on__lte=period.on)
     signed = FamilyDoctorContract.objects.for_user(user).filter(elder__village__code__startswith=area.code,
                                                                 signed_on__gte=period.start, signed_on__lte=period.on)
-    figures = compute([METRICS["health_due"], METRICS["health_checked"], METRICS["contract_valid"], METRICS["active"]],
-                      user, period, area.code, None).total
+    figures = totals
     rows = [[_("本期体检人次"), checks.count()],
             [_("本期新签家庭医生"), signed.count()],
             [_("65岁以上应体检人数(今年)"), figures["health_due"]],

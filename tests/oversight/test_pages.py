@@ -88,7 +88,7 @@ def test_report_and_scorecard_query_counts_do_not_grow_with_rows(world, login, d
 # metric source and the towns; for the scorecard one grouped query per metric source its items
 # read, the weights version and the towns. (The menu's count and the session's renewal happened
 # in the first request.)
-REPORT_QUERIES = 22
+REPORT_QUERIES = 20
 SCORECARD_QUERIES = 21
 
 
