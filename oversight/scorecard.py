@@ -12,7 +12,7 @@ period's first day (docs/scorecard.md).
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Window
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,10 +55,14 @@ def _year_ago():
 
 def _register_checks(user, period):
     """在册 elders with what 底数清 looks at: duplicates on the register (same name and birth date
-    in one village)."""
-    twin = Elder.objects.filter(village_id=OuterRef("village_id"), name=OuterRef("name"),
-                                birth_date=OuterRef("birth_date"), status=ElderStatus.ACTIVE).exclude(pk=OuterRef("pk"))
-    return Elder.objects.for_user(user).active().annotate(has_twin=Exists(twin))
+    in one village as another 在册 elder)."""
+    active = Elder.objects.for_user(user).active()
+    # The duplicates found once, by counting each (village, name, birth date) among the 在册
+    # elders in reach (a twin is always in the same village, so in reach too), rather than one
+    # search of the register per elder (the county's 30,705 searches were 3/4 of this query).
+    twins = active.annotate(same=Window(Count("pk"), partition_by=[F("village_id"), F("name"), F("birth_date")])) \
+        .filter(same__gt=1).values("pk")
+    return active.annotate(has_twin=ExpressionWrapper(Q(pk__in=twins), output_field=BooleanField()))
 
 
 def _guardians(user, period):

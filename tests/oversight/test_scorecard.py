@@ -62,6 +62,23 @@ def test_register_items_on_known_data(world):
     assert figures["sc_risk_not_current"] == 3  # nobody assessed
 
 
+def test_duplicates_are_two_elders_on_the_register_of_one_village_with_name_and_birth_date(world):
+    from registry.models import Elder
+
+    twins = [make_elder(world.village, name="王秀英") for _ in range(2)]  # the factory's birth date: 1950-03-12
+    make_elder(world.village2, name="王秀英")  # the same person's name and birth date in another village
+    gone = make_elder(world.village, name="李桂兰")
+    make_elder(world.village, name="李桂兰")
+    Elder.objects.filter(pk=gone.pk).update(status="deceased")  # a duplicate that left the register
+    make_elder(world.village, name="张德明")  # same birth date, another name
+    county, period = world.users["county"], _period()
+    rows = set(rows_of(METRICS["sc_implausible"], county, period).values_list("pk", flat=True))
+    assert rows == {e.pk for e in twins}
+    assert compute([METRICS["sc_implausible"]], county, period, world.county.code, 9).total["sc_implausible"] == 2
+    village = world.users["village"]  # the village officer's own register finds the same two
+    assert set(rows_of(METRICS["sc_implausible"], village, period).values_list("pk", flat=True)) == rows
+
+
 @pytest.mark.parametrize("username,level", [("village", "village"), ("town", "town"), ("county", "county")])
 def test_every_shortfall_list_has_exactly_the_missing_rows(world, client, username, level):
     populate(world, per_village=1)
