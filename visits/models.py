@@ -173,6 +173,10 @@ class Visit(models.Model):
             # schedule: the elder's latest home visit (失能独居 home-visit rule)
             models.Index(fields=["elder", "-visited_at"], name="visit_elder_latest_home",
                          condition=models.Q(method=VisitMethod.HOME)),
+            # relief.models.with_reassessment: a visit since the last assessment that reported
+            # 需关注/需帮扶 (the risk list, the scorecard's 风险评估现行有效: one probe per elder)
+            models.Index(fields=["elder", "-visited_at"], name="visit_elder_change",
+                         condition=models.Q(outcome__in=[VisitOutcome.ATTENTION, VisitOutcome.HELP])),
         ]
 
     def __str__(self):
