@@ -218,7 +218,9 @@
       panel.hidden = !items.length && !onList;
       panel.textContent = "";
       var waiting = items.filter(function (i) { return i.state !== "refused"; }).length;
-      var head = el("p", "outbox-count", waiting ? waiting + " 条待发送" : "没有待发送的记录");
+      var refused = items.length - waiting;
+      var head = el("p", "outbox-count", (waiting ? waiting + " 条待发送" : "没有待发送的记录") +
+                    (refused ? " · " + refused + " 条被退回，请查看" : ""));
       panel.appendChild(head);
       if (items.length) {
         var list = el("ul", "list outbox-items");
