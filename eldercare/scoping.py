@@ -7,6 +7,8 @@ dashboards and imports read data only through `.for_user(user)`.
 from django.db import models
 from django.http import Http404
 
+from eldercare.choices import UserRole
+
 
 def jurisdiction_prefix(user) -> str | None:
     """The area-code prefix a user's jurisdiction covers; None when they may see nothing."""
@@ -51,6 +53,36 @@ class ScopedQuerySet(models.QuerySet):
 
 
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
+
+
+def ancestor_codes(code: str) -> list[str]:
+    """The county and town codes above (and including) an area code: '511529100201' → 3 codes."""
+    return [code[:n] for n in (6, 9, 12) if n <= len(code)]
+
+
+class ReachingUpQuerySet(ScopedQuerySet):
+    """Rows attached to an area that serve everything below it (a town's catalogue, a provider,
+    a care home that takes in the town's elders).
+
+    In scope when the row's area code is a prefix of the user's area code (a village user sees
+    what serves their town) OR starts with the user's prefix (a town user sees its villages').
+    """
+
+    area_path = "area__code"
+    hidden_from_roles = (UserRole.DEPARTMENT,)
+
+    def jurisdiction_q(self, prefix):
+        return super().jurisdiction_q(prefix) | models.Q(**{f"{self.area_path}__in": ancestor_codes(prefix)})
+
+    def restrict_role(self, queryset, user):
+        return queryset.none() if user.role in self.hidden_from_roles else queryset
+
+    def writable_by(self, user):
+        # A county item or provider serves a town, but only the county changes it.
+        prefix = jurisdiction_prefix(user)
+        if prefix is None:
+            return self.none()
+        return self.for_user(user).filter(ScopedQuerySet.jurisdiction_q(self, prefix))
 
 
 class OutOfScope(Http404):

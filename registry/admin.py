@@ -19,6 +19,7 @@ from registry.masking import is_clinic, mask_id_number, masked_phones
 from registry.models import (
     RISK_FILTER_CHOICES,
     CareAgreement,
+    CareHome,
     ContactEvent,
     DutyObservation,
     Elder,
@@ -151,16 +152,17 @@ def reveal_identifiers(modeladmin, request, queryset):
 @admin.register(Elder)
 class ElderAdmin(ScopedAdmin):
     list_display = ["name", "village", "village_group", "sex", "age_display", "masked_id", "masked_phone",
-                    "flags", "last_contact", "status"]
+                    "flags", "last_contact", "status", "residence"]
     list_display_links = ["name"]
     list_filter = ["village", StatusFilter, flag_filter("is_disabled_alone", _("失能独居")),
                    flag_filter("is_key_target", _("重点对象")), flag_filter("is_very_old", _("高龄")),
                    flag_filter("is_disabled", _("失能")), flag_filter("is_alone", _("独居")),
                    flag_filter("is_hardship", _("经济困难")), RiskLevelFilter, NoRecentContactFilter]
-    list_select_related = ["village"]
+    list_select_related = ["village", "care_home"]
     search_fields = ["name"]
     search_help_text = _("姓名、拼音首字母、电话后4位，或完整的18位身份证号")
-    readonly_fields = ["birth_date", "sex", "status", "status_changed_on", "risk_level"]
+    # The status and the home change through 状态变更 (registry.services.change_status) only.
+    readonly_fields = ["birth_date", "sex", "status", "status_changed_on", "residence", "risk_level"]
     exclude = ["responsible_worker"]
     # Facts clinic staff may not see (经济困难, and 重点对象, which is defined from it).
     economic_fields = ["income_sources", "monthly_income", "dibao", "tekun", "poverty_monitored", "difficulties"]
@@ -247,6 +249,13 @@ class ElderAdmin(ScopedAdmin):
     @admin.display(description=_("公民身份号码"))
     def masked_id(self, obj):
         return mask_id_number(obj.id_number)
+
+    @admin.display(description=_("入住养老机构"))
+    def residence(self, obj):
+        if obj.status != ElderStatus.INSTITUTION:
+            return "—"
+        home = obj.care_home.name if obj.care_home_id else _("未登记机构")
+        return format_html("{}（{} {}）", home, obj.moved_in_on or "—", _("入住"))
 
     @admin.display(description=_("最近亲属联系"), ordering="last_contact_on")
     def last_contact(self, obj):
@@ -343,12 +352,40 @@ class DutyObservationAdmin(ElderRecordAdmin):
 
 @admin.register(ElderStatusChange)
 class ElderStatusChangeAdmin(ElderRecordAdmin):
-    list_display = ["elder", "from_status", "to_status", "changed_on", "changed_by"]
-    list_filter = ["to_status"]
-    list_select_related = ["elder", "changed_by"]
+    """Status changes: added through registry.services.change_status (the page's rules: the
+    transition map, the date, 入住养老机构's home within reach), never edited."""
 
-    def has_add_permission(self, request):
-        return False
+    list_display = ["elder", "from_status", "to_status", "care_home", "changed_on", "changed_by"]
+    list_filter = ["to_status"]
+    list_select_related = ["elder", "changed_by", "care_home"]
+    autocomplete_fields = ["elder"]
+    fields = ["elder", "to_status", "care_home", "changed_on", "reason"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "care_home" and formfield is not None:
+            formfield.queryset = formfield.queryset.filter(active=True)
+        return formfield
+
+    def write(self, request, obj, form, change):
+        stored = services.change_status(obj.elder, to_status=obj.to_status, changed_on=obj.changed_on,
+                                        reason=obj.reason, care_home=obj.care_home, acting_user=request.user)
+        obj.pk, obj.from_status, obj.changed_by = stored.pk, stored.from_status, stored.changed_by
+        obj._state.adding = False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CareHome)
+class CareHomeAdmin(ScopedAdmin):
+    """养老机构: registered by the town (its own and its villages' homes) and the county; village
+    staff see the homes serving them, to choose one on 变更状态."""
+
+    list_display = ["name", "area", "phone", "active"]
+    list_filter = ["active"]
+    list_select_related = ["area"]
+    search_fields = ["name"]
+
+    def write(self, request, obj, form, change):
+        services.save_care_home(obj, acting_user=request.user)

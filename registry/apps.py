@@ -17,11 +17,14 @@ class RegistryConfig(AppConfig):
     # The county reads the register (pages and admin alike, registry.masking.WRITE_ROLES).
     role_permissions = {
         "county": ["view_elder", "view_guardian", "view_elderguardian", "view_contactevent", "view_careagreement",
-                   "view_supervision", "view_dutyobservation", "view_elderstatuschange"],
+                   "view_supervision", "view_dutyobservation", "view_elderstatuschange", "view_carehome",
+                   "add_carehome", "change_carehome"],
     } | {
         role: ["view_elder", "add_elder", "change_elder", "view_guardian", "add_guardian", "change_guardian",
                "view_elderguardian", "add_elderguardian", "change_elderguardian", "view_contactevent",
                "add_contactevent", "change_contactevent", "view_careagreement", "add_careagreement",
-               "change_careagreement", "view_supervision", "view_dutyobservation", "view_elderstatuschange"]
+               "change_careagreement", "view_supervision", "view_dutyobservation", "view_elderstatuschange",
+               "add_elderstatuschange", "view_carehome"]
+        + (["add_carehome", "change_carehome"] if role == "town" else [])
         for role in ("town", "village")
     }

@@ -200,3 +200,16 @@ def _seed_demo_stories(ctx) -> None:
         ElderStatusChange.objects.create(elder=elder, from_status=ElderStatus.ACTIVE, to_status=status,
                                          changed_on=changed_on, reason=reason, changed_by=village_user)
         Elder.objects.filter(pk=elder.pk).update(status=status, status_changed_on=changed_on)
+    # 入住养老机构: the township 敬老院, and an elder of 70 or more (on the clinic's 65+ list) living
+    # there since last month, recorded through the status change like any worker would.
+    from registry.models import CareHome
+    from registry.services import change_status
+
+    town = village_user.area.parent
+    care_home = CareHome.objects.create(name=f"{town.name}敬老院", area=town, address=f"{town.name}场镇敬老路1号",
+                                        phone="0831-" + f"{rng.randrange(10**7):07d}")
+    resident = home.filter(status=ElderStatus.ACTIVE, birth_date__lte=today - timedelta(days=70 * 366)) \
+        .order_by("id").first()
+    if resident is not None:
+        change_status(resident, to_status=ElderStatus.INSTITUTION, changed_on=today - timedelta(days=40),
+                      reason="子女外出务工，本人自愿入住乡镇敬老院", care_home=care_home, acting_user=village_user)

@@ -19,7 +19,7 @@ from registry.choices import (
     SupervisionMethod,
     SupervisionResult,
 )
-from registry.models import CareAgreement, Elder, Guardian
+from registry.models import CareAgreement, CareHome, Elder, Guardian
 from registry.services import id_number_taken
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
@@ -185,10 +185,29 @@ class ElderIdNumberForm(IdNumberCheckMixin, forms.ModelForm):
         id_number_widget(self.fields["id_number"])
 
 
+CARE_HOME_NOT_OFFERED = _("所选养老机构不在您辖区可选的养老机构中（或已停办），请从列表中选择。")
+
+
 class StatusChangeForm(forms.Form):
+    """变更状态; 入住养老机构 also names the home (one within reach), and the date is the move-in
+    date. The rules are registry.services.change_status's (the admin's status change calls it too)."""
+
     to_status = forms.ChoiceField(label=_("新状态"), choices=ElderStatus.choices)
-    changed_on = forms.DateField(label=_("变更日期"), widget=DateInput(), initial=timezone.localdate)
-    reason = forms.CharField(label=_("原因"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+    care_home = forms.ModelChoiceField(
+        label=_("入住的养老机构"), queryset=CareHome.objects.none(), required=False,
+        empty_label=_("（不是入住养老机构，不用选）"),
+        help_text=_("新状态为“入住养老机构”时必选；变更日期就是入住日期。列表里没有的机构请乡镇民政办在后台登记。"),
+        error_messages={"invalid_choice": CARE_HOME_NOT_OFFERED})
+    changed_on = forms.DateField(label=_("变更日期（入住日期）"), widget=DateInput(), initial=timezone.localdate,
+                                 error_messages={"required": _("请填写变更日期。"),
+                                                 "invalid": _("日期格式不对，请用日期选择器重新选择。")})
+    reason = forms.CharField(label=_("原因"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}),
+                             error_messages={"required": _("请填写状态变更的原因。")})
+
+    def __init__(self, *args, elder, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["care_home"].queryset = CareHome.objects.for_user(user).active().select_related("area")
+        self.fields["care_home"].label_from_instance = lambda home: f"{home.name}（{home.area.name}）"
 
 
 class GuardianLinkForm(forms.Form):

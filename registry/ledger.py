@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from eldercare.audit import record_access
 from eldercare.replica import replica_reads
-from eldercare.spreadsheets import Sheet, xlsx_response
+from eldercare.spreadsheets import Sheet, safe_cell_text, xlsx_response
 from registry.census.columns import CENSUS_COLUMNS
 from registry.census.template import format_row
 from registry.masking import EXPORT_ROLES, export_masks, has_role, mask_id_number, mask_phone
@@ -25,7 +25,7 @@ SHEET_TITLE = "台账"
 def ledger_queryset(queryset, today=None):
     """`queryset` (already scoped and filtered) with what a ledger row needs, in fixed queries."""
     today = today or timezone.localdate()
-    return queryset.select_related("village__parent").prefetch_related(
+    return queryset.select_related("village__parent", "care_home").prefetch_related(
         Prefetch("guardian_links", queryset=ElderGuardian.objects.select_related("guardian").order_by("-is_primary", "id"),
                  to_attr="ledger_guardians"),
         Prefetch("agreements", queryset=CareAgreement.objects.valid_on(today).order_by("-end_date", "-id"),
@@ -74,11 +74,23 @@ def ledger_values(elder, *, masked: bool) -> dict:
     }
 
 
+# Columns after the census layout: the register's own facts the survey does not ask (the census
+# import reads the survey's columns and passes over these, so the ledger still imports back).
+REGISTER_COLUMNS = ["状态", "入住养老机构", "入住日期"]
+
+
+def register_values(elder) -> list[str]:
+    """The REGISTER_COLUMNS cells of one elder (the home and date only for 入住养老机构)."""
+    home = elder.care_home.name if elder.care_home_id else ""
+    moved_in = elder.moved_in_on.isoformat() if elder.moved_in_on else ""
+    return [str(elder.get_status_display()), safe_cell_text(home), moved_in]
+
+
 def ledger_sheet(queryset, *, masked: bool) -> Sheet:
     """The ledger as one sheet for `eldercare.spreadsheets.xlsx_response`, read in chunks."""
-    rows = (format_row(ledger_values(elder, masked=masked)) for elder in ledger_queryset(queryset).iterator(
-        chunk_size=2000))
-    return Sheet(SHEET_TITLE, [column.title for column in CENSUS_COLUMNS], rows)
+    rows = ([*format_row(ledger_values(elder, masked=masked)), *register_values(elder)]
+            for elder in ledger_queryset(queryset).iterator(chunk_size=2000))
+    return Sheet(SHEET_TITLE, [column.title for column in CENSUS_COLUMNS] + REGISTER_COLUMNS, rows)
 
 
 def export_response(model_admin, request):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from eldercare.audit import tracked
 from eldercare.choices import UserRole
 from eldercare.idnumbers import IDNumberError, ParsedID, parse_id_number
-from eldercare.scoping import ScopedQuerySet
+from eldercare.scoping import ReachingUpQuerySet, ScopedQuerySet
 from registry.choices import (
     ContactEventKind,
     DutyFulfilment,
@@ -155,6 +155,49 @@ class ElderQuerySet(ScopedQuerySet):
         return self
 
 
+class CareHomeQuerySet(ReachingUpQuerySet):
+    """Care homes serving the user's area: a village's staff see their town's and county's homes
+    (a township 敬老院 takes in the whole town), a town's staff also the homes in its villages."""
+
+    def active(self):
+        return self.filter(active=True)
+
+
+@tracked()
+class CareHome(models.Model):
+    """A care home (养老机构: 敬老院, 区域性养老服务中心, 民办养老院 …) elders may live in.
+
+    The register's own organisation, not the service catalogue's provider: where an elder lives
+    is a fact of the register (status 入住养老机构, the home, the move-in date), and the register
+    is the layer below the services app (DESIGN.md), so it cannot point at services.Provider. A
+    home that also delivers catalogue services is registered as a provider there as well."""
+
+    name = models.CharField(_("名称"), max_length=80)
+    area = models.ForeignKey("eldercare.Area", verbose_name=_("所在地"), on_delete=models.PROTECT,
+                             related_name="care_homes", help_text=_("机构所在的县、乡镇或村；乡镇敬老院选乡镇"))
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    active = models.BooleanField(_("启用"), default=True, help_text=_("停办的机构不再供选择，已入住的记录保留"))
+
+    objects = CareHomeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("养老机构")
+        verbose_name_plural = _("养老机构")
+        ordering = ["area_id", "name"]
+        indexes = [
+            # CareHomeQuerySet.for_user: area_id LIKE 'prefix%' OR area_id IN (ancestors)
+            models.Index(fields=["area"], name="carehome_area_prefix", opclasses=["text_pattern_ops"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "name"], name="carehome_unique_name_per_area",
+                                    violation_error_message=_("该地已登记同名的养老机构。")),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class ElderManager(models.Manager.from_queryset(ElderQuerySet)):
     def get_queryset(self):
         return super().get_queryset().with_flags()
@@ -210,6 +253,11 @@ class Elder(models.Model):
     # Dynamic management
     status = models.CharField(_("状态"), max_length=20, choices=ElderStatus.choices, default=ElderStatus.ACTIVE)
     status_changed_on = models.DateField(_("状态变更日期"), null=True, blank=True)
+    # Where an elder of status 入住养老机构 lives; set and cleared by registry.services.change_status
+    # only (never by the edit form or the admin's elder form). The move-in date is status_changed_on.
+    care_home = models.ForeignKey(CareHome, verbose_name=_("入住养老机构"), null=True, blank=True, editable=False,
+                                  on_delete=models.PROTECT, related_name="residents",
+                                  db_index=False)  # elder_care_home below
     # The latest confirmed risk assessment's level (written by the relief app); empty until assessed.
     risk_level = models.CharField(_("风险等级"), max_length=10, choices=ElderRiskLevel.choices, blank=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
@@ -246,6 +294,13 @@ class Elder(models.Model):
             # a worker's elders; most have none assigned (imported rows), which need no entry
             models.Index(fields=["responsible_worker"], name="elder_responsible_worker",
                          condition=Q(responsible_worker__isnull=False)),
+            # the 老人名册's care-home filter and PROTECT's check; most elders live at home
+            models.Index(fields=["care_home"], name="elder_care_home", condition=Q(care_home__isnull=False)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(care_home__isnull=True) | Q(status=ElderStatus.INSTITUTION),
+                                   name="elder_care_home_only_in_institution",
+                                   violation_error_message=_("只有状态为“入住养老机构”的老人才登记入住的养老机构。")),
         ]
 
     def __str__(self):
@@ -306,6 +361,11 @@ class Elder(models.Model):
             ElderStatus.INSTITUTION: _("该老人已入住养老机构，未保存。"),
         }
         return "" if self.status == ElderStatus.ACTIVE else str(reasons.get(self.status, _("该老人已不在册，未保存。")))
+
+    @property
+    def moved_in_on(self):
+        """The day an elder of status 入住养老机构 moved into their home (that status change's date)."""
+        return self.status_changed_on if self.status == ElderStatus.INSTITUTION else None
 
 
 # An ID number registered in a village the user cannot see: refused, and nothing said of where
@@ -384,6 +444,9 @@ class ElderStatusChange(models.Model):
     to_status = models.CharField(_("新状态"), max_length=20, choices=ElderStatus.choices)
     changed_on = models.DateField(_("变更日期"))
     reason = models.CharField(_("原因"), max_length=300)
+    care_home = models.ForeignKey(CareHome, verbose_name=_("入住养老机构"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="status_changes",
+                                  help_text=_("变更为“入住养老机构”时必选；变更日期即入住日期"))
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)

@@ -10,12 +10,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from eldercare.choices import UserRole
 from eldercare.scoping import OutOfScope, ensure_in_scope
 from registry.choices import DutyFulfilment, ElderStatus
 from registry.masking import WRITE_ROLES, has_role
 from registry.models import (
     ID_REGISTERED_ELSEWHERE,
     CareAgreement,
+    CareHome,
     ContactEvent,
     DutyObservation,
     Elder,
@@ -84,7 +86,9 @@ def save_elder(elder: Elder, *, acting_user) -> Elder:
         with transaction.atomic():
             if elder.pk is not None:
                 ensure_in_scope(Elder(pk=elder.pk), acting_user)  # the row as stored is within reach
-                elder.status = Elder.objects.values_list("status", flat=True).get(pk=elder.pk)
+                # the status and the home change only through change_status, never by an edit
+                elder.status, elder.status_changed_on, elder.care_home_id = Elder.objects.values_list(
+                    "status", "status_changed_on", "care_home_id").get(pk=elder.pk)
             taken = id_number_taken(elder.id_number, exclude_pk=elder.pk, acting_user=acting_user)
             if taken is not None:
                 raise ValidationError({"id_number": taken})
@@ -99,27 +103,68 @@ def save_elder(elder: Elder, *, acting_user) -> Elder:
 
 
 @transaction.atomic
-def change_status(elder: Elder, *, to_status: str, changed_on, reason: str, acting_user) -> ElderStatusChange:
+def change_status(elder: Elder, *, to_status: str, changed_on, reason: str, acting_user,
+                  care_home: CareHome | None = None) -> ElderStatusChange:
     """Move an elder to another status (迁出, 死亡 …) with date and reason, along
-    `STATUS_TRANSITIONS`; the history keeps every step."""
+    `STATUS_TRANSITIONS`; the history keeps every step.
+
+    入住养老机构 names the home (an active care home within the user's reach) and its date is the
+    move-in date; an elder already living in a home may move to another (the same status, a
+    different home). Leaving the status clears the home; the history keeps where they lived."""
     _check_reach(elder, acting_user)
     if to_status not in ElderStatus.values:
         raise ValidationError(_("未知的状态。"))
-    elder.status = Elder.objects.select_for_update().values_list("status", flat=True).get(pk=elder.pk)
-    if to_status == elder.status:
+    elder.status, elder.care_home_id, birth_date = (
+        Elder.objects.select_for_update().values_list("status", "care_home_id", "birth_date").get(pk=elder.pk))
+    institution = to_status == ElderStatus.INSTITUTION
+    moving_homes = institution and elder.status == to_status and care_home is not None \
+        and care_home.pk != elder.care_home_id
+    if to_status == elder.status and not moving_homes:
         raise ValidationError(_("老人已经是“%s”状态。") % ElderStatus(to_status).label)
-    if to_status not in STATUS_TRANSITIONS[elder.status]:
+    if to_status not in STATUS_TRANSITIONS[elder.status] and not moving_homes:
         raise ValidationError(_("“%(from)s”的老人不能变更为“%(to)s”。") % {
             "from": ElderStatus(elder.status).label, "to": ElderStatus(to_status).label})
     if not reason.strip():
-        raise ValidationError(_("请填写状态变更的原因。"))
+        raise ValidationError({"reason": _("请填写状态变更的原因。")})
+    if institution:
+        _check_care_home(care_home, acting_user)
+    elif care_home is not None:
+        raise ValidationError({"care_home": _("只有变更为“入住养老机构”时才选择养老机构，请清空或改选状态。")})
+    day = _("入住日期") if institution else _("变更日期")
     if changed_on > timezone.localdate():
-        raise ValidationError(_("变更日期不能晚于今天。"))
+        raise ValidationError({"changed_on": _("%s不能晚于今天。") % day})
+    if changed_on < birth_date:
+        raise ValidationError({"changed_on": _("%s不能早于老人出生，请核对。") % day})
     change = ElderStatusChange.objects.create(elder=elder, from_status=elder.status, to_status=to_status,
-                                              changed_on=changed_on, reason=reason.strip(), changed_by=acting_user)
-    Elder.objects.filter(pk=elder.pk).update(status=to_status, status_changed_on=changed_on)
-    elder.status, elder.status_changed_on = to_status, changed_on
+                                              changed_on=changed_on, reason=reason.strip(), care_home=care_home,
+                                              changed_by=acting_user)
+    Elder.objects.filter(pk=elder.pk).update(status=to_status, status_changed_on=changed_on, care_home=care_home)
+    elder.status, elder.status_changed_on, elder.care_home = to_status, changed_on, care_home
     return change
+
+
+def _check_care_home(care_home, user) -> None:
+    """The home of an elder moving into care: chosen, active, and within the user's reach."""
+    if care_home is None:
+        raise ValidationError({"care_home": _("变更为“入住养老机构”时，请选择入住的养老机构。")})
+    if not CareHome.objects.for_user(user).active().filter(pk=care_home.pk).exists():
+        raise ValidationError({"care_home": _(
+            "“%s”不在您辖区可选的养老机构中（或已停办），请从列表中选择。") % care_home.name})
+
+
+@transaction.atomic
+def save_care_home(home: CareHome, *, acting_user) -> CareHome:
+    """Register or correct a care home, in an area the user may change (a town's staff: their
+    town and its villages; the county: the county's homes too)."""
+    if not has_role(acting_user, (UserRole.TOWN, UserRole.COUNTY)):
+        raise OutOfScope(f"{acting_user} may not register care homes")
+    if home.pk is not None and not CareHome.objects.writable_by(acting_user).filter(pk=home.pk).exists():
+        raise OutOfScope(f"care home {home.pk} is not writable by {acting_user}")
+    home.full_clean()
+    home.save()
+    if not CareHome.objects.writable_by(acting_user).filter(pk=home.pk).exists():
+        raise ValidationError({"area": _("只能登记本辖区的养老机构。")})
+    return home
 
 
 @transaction.atomic

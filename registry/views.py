@@ -43,6 +43,7 @@ from registry.masking import (
 from registry.models import (
     RISK_FILTER_CHOICES,
     CareAgreement,
+    CareHome,
     ContactEvent,
     DutyObservation,
     Elder,
@@ -100,10 +101,16 @@ def _scoped_elder(request, pk):
 @scoped_view(roles=READ_ROLES)
 def elder_list(request):
     """A searchable, paginated list for phones (fixed query count whatever the rows)."""
-    elders = Elder.objects.for_user(request.user).with_last_contact().select_related("village")
+    elders = Elder.objects.for_user(request.user).with_last_contact().select_related("village", "care_home")
     status = request.GET.get("status", ElderStatus.ACTIVE)
     if status in ElderStatus.values:
         elders = elders.filter(status=status)
+    # 入住养老机构: which home (only when the list can hold such elders, so 在册 lists query nothing more)
+    homes, home = [], request.GET.get("home", "")
+    if status in (ElderStatus.INSTITUTION, "all"):
+        homes = list(CareHome.objects.for_user(request.user).only("pk", "name"))
+        if home.isdigit():
+            elders = elders.filter(care_home_id=int(home))
     flag = request.GET.get("flag", "")
     if flag in CLINIC_HIDDEN_FLAGS and is_clinic(request.user):
         flag = ""  # clinic staff do not see economic facts, nor 重点对象 (defined from them)
@@ -130,6 +137,7 @@ def elder_list(request):
                                                  if not (k in CLINIC_HIDDEN_FLAGS and is_clinic(request.user))],
         "villages": villages, "params": params.urlencode(), "can_edit": has_role(request.user, WRITE_ROLES),
         "no_contact": bool(request.GET.get("no_contact")), "clinic": is_clinic(request.user),
+        "homes": homes, "home": home,
     })
 
 
@@ -151,8 +159,8 @@ def elder_detail(request, pk):
 
     POST field=id_number reveals the full ID number once, recorded in the access log.
     """
-    elder = get_object_or_404(Elder.objects.for_user(request.user).with_last_contact().select_related("village__parent"),
-                              pk=pk)
+    elder = get_object_or_404(Elder.objects.for_user(request.user).with_last_contact()
+                              .select_related("village__parent", "care_home"), pk=pk)
     user = request.user
     clinic = is_clinic(user)
     revealed = False
@@ -183,7 +191,7 @@ def elder_detail(request, pk):
             supervision.case_url = _case_link(supervision) if supervision.is_refusal else None
         context["supervisions"] = supervisions
         context["status_changes"] = list(ElderStatusChange.objects.for_user(user).filter(elder=elder)
-                                         .select_related("changed_by"))
+                                         .select_related("changed_by", "care_home"))
     if has_role(user, HISTORY_ROLES):
         context["events"] = list(history_of(elder)[:50])
     return render(request, "registry/elder_detail.html", context)
@@ -265,9 +273,10 @@ def _service_form(request, pk, form_class, title, call, success, form_kwargs=Non
 def elder_status(request, pk):
     def call(elder, data):
         services.change_status(elder, to_status=data["to_status"], changed_on=data["changed_on"],
-                               reason=data["reason"], acting_user=request.user)
+                               reason=data["reason"], care_home=data["care_home"], acting_user=request.user)
 
-    return _service_form(request, pk, StatusChangeForm, _("变更状态"), call, _("状态已变更。"))
+    return _service_form(request, pk, StatusChangeForm, _("变更状态"), call, _("状态已变更。"),
+                         form_kwargs={"user": request.user})
 
 
 @scoped_view(roles=WRITE_ROLES)

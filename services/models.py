@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from eldercare.audit import tracked
 from eldercare.choices import UserRole
-from eldercare.scoping import ScopedQuerySet, jurisdiction_prefix
+from eldercare.scoping import ReachingUpQuerySet, ScopedQuerySet
 from registry.choices import ElderStatus
 from services.choices import (
     ProviderKind,
@@ -58,35 +58,6 @@ def elder_has_flag(elder, flag) -> bool:
     """The same definition as `eligibility_q`, evaluated on one elder loaded with its annotations."""
     field, lookup, value = ELIGIBILITY_FLAGS[flag]
     return _PY_LOOKUPS[lookup](getattr(elder, field), value)
-
-
-def ancestor_codes(code: str) -> list[str]:
-    """The county and town codes above (and including) an area code: '511529100201' → 3 codes."""
-    return [code[:n] for n in (6, 9, 12) if n <= len(code)]
-
-
-class ReachingUpQuerySet(ScopedQuerySet):
-    """Rows attached to an area that serve everything below it (a town's catalogue, a provider).
-
-    In scope when the row's area code is a prefix of the user's area code (a village user sees
-    what serves their town) OR starts with the user's prefix (a town user sees its villages').
-    """
-
-    area_path = "area__code"
-    hidden_from_roles = (UserRole.DEPARTMENT,)
-
-    def jurisdiction_q(self, prefix):
-        return super().jurisdiction_q(prefix) | Q(**{f"{self.area_path}__in": ancestor_codes(prefix)})
-
-    def restrict_role(self, queryset, user):
-        return queryset.none() if user.role in self.hidden_from_roles else queryset
-
-    def writable_by(self, user):
-        # A county item or provider serves a town, but only the county changes it.
-        prefix = jurisdiction_prefix(user)
-        if prefix is None:
-            return self.none()
-        return self.for_user(user).filter(ScopedQuerySet.jurisdiction_q(self, prefix))
 
 
 class ProviderQuerySet(ReachingUpQuerySet):

@@ -189,7 +189,7 @@ def clinic_worklist(request):
     today, due, counts, coverage, villages = _worklist_context(request)
     guardians = Prefetch("guardian_links", queryset=ElderGuardian.objects.select_related("guardian"))
     query = request.GET.get("q", "").strip()
-    rows = with_health_status(due, today).select_related("village").prefetch_related(guardians)
+    rows = with_health_status(due, today).select_related("village", "care_home").prefetch_related(guardians)
     rows = search_elders(rows, query) if query else rows.filter(checked_this_year=False)
     paginator = Paginator(rows.order_by("village_id", "name", "pk"), WORKLIST_PAGE)
     if not query:

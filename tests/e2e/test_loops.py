@@ -1,6 +1,7 @@
 """The loops of issue #17 in a real browser on a 360-px phone: a visit's 通知子女 becomes a
 follow-up until the family's answer is recorded; a visit's 申请服务 becomes a service request the
-town assigns to a provider and that closes with a service record."""
+town assigns to a provider and that closes with a service record; an elder moving into the
+township 敬老院 is recorded with the home and the move-in date."""
 
 import re
 
@@ -76,3 +77,30 @@ def test_need_to_service_loop_on_a_phone(browser, phone, live_server, log_in, sc
     page.wait_for_selector("text=已记录服务")
     screenshot(page, "loops-service-request-closed-phone")
     assert ServiceRecord.objects.get().item == bath
+
+
+def test_moving_into_a_care_home_on_a_phone(phone, live_server, log_in, screenshot):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registry.models import CareHome, Elder
+
+    world, elder, _son = _family()
+    home = CareHome.objects.create(name="锦屏镇敬老院", area=world.town, phone="0831-1234567")
+    page = log_in(phone, world.users["village"])
+    page.goto(live_server.url + reverse("registry:elder_status", args=[elder.pk]))
+    page.select_option("#id_to_status", "institution")
+    page.select_option("#id_care_home", str(home.pk))
+    moved_in = timezone.localdate() - timedelta(days=3)
+    page.fill("#id_changed_on", moved_in.isoformat())
+    page.fill("#id_reason", "子女外出务工，本人自愿入住乡镇敬老院")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"the form scrolls sideways ({width} px)"
+    screenshot(page, "loops-care-home-status-change-phone")
+    page.click("form.card button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(reverse("registry:elder", args=[elder.pk])) + "$"))
+    assert "锦屏镇敬老院" in page.content() and moved_in.isoformat() in page.content()
+    screenshot(page, "loops-care-home-profile-phone")
+    stored = Elder.objects.get(pk=elder.pk)
+    assert (stored.status, stored.care_home, stored.moved_in_on) == ("institution", home, moved_in)

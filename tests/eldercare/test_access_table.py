@@ -42,6 +42,8 @@ TABLE = [
     ("修改老人信息", lambda e: reverse("registry:elder_edit", args=[e.pk]), "身份证号",
      {"village": "masked", "town": "masked", "county": "404", "clinic": "404", "police": "404"},
      "“修改身份证号”一步：原号码不显示，修改记一条“查看完整信息”（id_number，附原因）"),
+    ("变更状态", lambda e: reverse("registry:elder_status", args=[e.pk]), "身份证号",
+     {"village": "none", "town": "none", "county": "404", "clinic": "404", "police": "404"}, "—"),
     ("健康管理", lambda e: reverse("services:clinic_worklist"), "老人电话",
      {"village": "404", "town": "masked", "county": "masked", "clinic": "masked", "police": "404"},
      "点号码拨打：记一条“查看完整信息”（字段 phone），再转到拨号"),

@@ -22,7 +22,7 @@ from django.utils import timezone
 from eldercare.admin import ScopedAdmin, scoped_queryset
 from eldercare.models import Area, Department, DepartmentKind
 from registry import services as registry_services
-from registry.models import Elder
+from registry.models import CareHome, Elder
 from relief import services as relief_services
 from tests.factories import make_elder, make_guardian, make_world
 from tests.matrix import workbook_as_text
@@ -54,6 +54,11 @@ def family(world, village, tag, reporter):
                        dibao=True)
     moved = make_elder(village, name=f"{tag}老人乙")
     registry_services.change_status(moved, to_status="moved", changed_on=timezone.localdate(), reason="随子女迁出",
+                                    acting_user=reporter)
+    # a village's own care home with an elder living there: neither may show to another village
+    home = CareHome.objects.create(name=f"{tag}幸福院", area=village)
+    registry_services.change_status(make_elder(village, name=f"{tag}老人丙"), to_status="institution",
+                                    changed_on=timezone.localdate(), reason=f"{tag}入住", care_home=home,
                                     acting_user=reporter)
     guardian = make_guardian(elder, name=f"{tag}赡养人")
     contact(elder, reporter, timezone.localdate(), guardian=guardian)

@@ -34,6 +34,18 @@ def test_every_demo_account_sees_only_its_jurisdiction(demo_data):
 
 
 @pytest.mark.django_db
+def test_the_demo_has_a_care_home_with_an_elder_living_there(demo_data):
+    from registry.models import CareHome
+
+    home = CareHome.objects.get(area_id="511529100")
+    resident = Elder.objects.get(care_home=home)
+    assert resident.status == "institution" and resident.moved_in_on is not None and resident.age >= 65
+    assert resident.status_changes.get(to_status="institution").care_home == home
+    village = User.objects.get(username="village")
+    assert CareHome.objects.for_user(village).filter(pk=home.pk).exists()  # offered on 变更状态
+
+
+@pytest.mark.django_db
 def test_every_demo_department_has_an_officer_and_the_clinic_account_is_its_clinics(demo_data):
     from eldercare.models import Department
 

@@ -24,7 +24,7 @@ def export(client, query=""):
 def test_headers_are_the_census_template_headers(client, world):
     client.force_login(world.users["town"])
     header, _, _ = export(client)
-    assert header == [column.title for column in CENSUS_COLUMNS]
+    assert header == [column.title for column in CENSUS_COLUMNS] + ["状态", "入住养老机构", "入住日期"]
     assert header[:6] == ["乡镇", "村（社区）", "村民小组", "姓名", "性别", "身份证号码"]
 
 

@@ -274,3 +274,34 @@ def test_village2_cannot_export_or_count_village_elders(client, world):
 
 class TestElderIdNumber(ElderFormPage):
     view = "elder_id_number"
+
+
+class TestCareHomeAdmin(AdminMatrix):
+    """A township care home: every account of its town reads it (village staff choose it on
+    变更状态); the other town's accounts do not find it."""
+
+    in_scope = ["village", "village2", "town", "county"]
+    out_of_scope = ["other_town", "other_village", "police"]
+    autocomplete = None
+
+    def make(self, world):
+        from registry.models import CareHome
+
+        return CareHome.objects.create(name="锦屏镇敬老院", area=world.town)
+
+
+class TestStatusChangeAdmin(RegistryAdminMatrix):
+    in_scope = ["village", "town", "county"]
+    out_of_scope = ["village2", "other_town", "other_village"]
+
+    def make(self, world):
+        from django.utils import timezone
+
+        from registry.services import change_status
+
+        elder = elder_in(world)
+        return change_status(elder, to_status="moved", changed_on=timezone.localdate(), reason="随子女迁往宁波",
+                             acting_user=world.users["village"])
+
+    def marker(self, obj):
+        return obj.elder.name

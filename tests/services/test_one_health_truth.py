@@ -41,13 +41,15 @@ def test_the_profile_shows_the_contracts_status_and_the_claim_as_a_claim(login, 
 
 
 def test_an_elder_moved_to_a_care_home_stays_on_the_clinics_list(login, world):
+    from registry.models import CareHome
     from registry.services import change_status
 
     elder = make_elder(world.village, name="入住敬老院", age=78)
-    change_status(elder, to_status="institution", changed_on=timezone.localdate(), reason="入住锦屏镇敬老院",
-                  acting_user=world.users["village"])
+    care_home = CareHome.objects.create(name="锦屏镇敬老院", area=world.town)
+    change_status(elder, to_status="institution", changed_on=timezone.localdate(), reason="子女外出，自愿入住",
+                  care_home=care_home, acting_user=world.users["village"])
     page = login(world.users["clinic"]).get(reverse("services:clinic_worklist")).content.decode()
-    assert "入住敬老院" in page
+    assert "入住敬老院" in page and "锦屏镇敬老院" in page  # the home named: the clinic's doctors go there
     moved = make_elder(world.village, name="迁出外地", age=78)
     change_status(moved, to_status="moved", changed_on=timezone.localdate(), reason="随子女迁往外省",
                   acting_user=world.users["village"])
