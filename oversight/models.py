@@ -240,6 +240,8 @@ class VisitDay(models.Model):
     day = models.DateField(_("日期"))
     visits = models.IntegerField(_("巡访次数"), default=0)
     home_visits = models.IntegerField(_("其中上门"), default=0)
+    # 流于形式的巡访 (oversight.rollup.EMPTY_VISIT_SQL): the scorecard's 巡访有实质内容
+    empty_visits = models.IntegerField(_("流于形式的巡访"), default=0)
 
     objects = VisitDayQuerySet.as_manager()
 

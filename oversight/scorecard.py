@@ -116,6 +116,7 @@ REFERRALS_RECEIVED = Source("referrals_received", _referrals_received, "case__vi
 RETURNED = Source("returned", _returned, "village__code", "case", date_field="reported_at")
 PAIRINGS = Source("pairings", _pairings, "elder__village__code", "pairing", state=True)
 
+# The rows of 流于形式的巡访; its figure is the rollup's empty_visits (oversight.rollup.EMPTY_VISIT_SQL).
 _EMPTY_VISIT = Q(met_with="") | (~Q(outcome=VisitOutcome.NORMAL) & Q(notify_family=False, report_to_town=False,
                                                                         request_service=False))
 
@@ -141,7 +142,8 @@ SCORECARD_METRICS = [
     Metric("sc_receipt_late", _("超时接收的转办"), REFERRALS_RECEIVED, Q(received_at__gt=F("receipt_due")),
            semantics=WITHIN),
     Metric("sc_returned_twice", _("退回补充两次以上的个案"), RETURNED, Q(times_returned__gte=2), semantics=WITHIN),
-    Metric("sc_empty_visits", _("流于形式的巡访(未写见到谁或有问题未跟进)"), VISITS, _EMPTY_VISIT, semantics=WITHIN),
+    Metric("sc_empty_visits", _("流于形式的巡访(未写见到谁或有问题未跟进)"), VISITS, _EMPTY_VISIT, semantics=WITHIN,
+           rollup="empty_visits"),
     Metric("sc_unchecked", _("今年未体检的65岁以上老人"), METRICS["health_due"].source, Q(checked_this_year=False)),
     Metric("sc_pairings", _("结对帮扶"), PAIRINGS, worse_when_higher=False),
     Metric("sc_pairing_overdue", _("逾期未联系的结对"), PAIRINGS, Q(is_overdue=True)),

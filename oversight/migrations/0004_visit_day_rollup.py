@@ -34,6 +34,6 @@ class Migration(migrations.Migration):
         ),
         # The triggers that keep it (oversight/rollup.py), and the rows of the visits already there.
         # kinds=(): this table's columns before 0005 added the method × outcome ones.
-        migrations.RunSQL(triggers_sql(kinds=()), DROP_TRIGGERS_SQL),
-        migrations.RunSQL(rebuild_sql(kinds=()), migrations.RunSQL.noop),
+        migrations.RunSQL(triggers_sql(kinds=(), empty=False), DROP_TRIGGERS_SQL),
+        migrations.RunSQL(rebuild_sql(kinds=(), empty=False), migrations.RunSQL.noop),
     ]

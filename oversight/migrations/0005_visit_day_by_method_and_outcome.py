@@ -74,6 +74,6 @@ class Migration(migrations.Migration):
         ),
         # The triggers keep the new columns too (CREATE OR REPLACE FUNCTION: the triggers stay),
         # and the rows of the visits already there get them.
-        migrations.RunSQL(functions_sql(), functions_sql(kinds=())),
-        migrations.RunSQL(rebuild_sql(), migrations.RunSQL.noop),
+        migrations.RunSQL(functions_sql(empty=False), functions_sql(kinds=(), empty=False)),
+        migrations.RunSQL(rebuild_sql(empty=False), migrations.RunSQL.noop),
     ]

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django.utils import timezone
 
+import oversight.scorecard  # noqa: F401  (registers sc_empty_visits, whose figure the rollup holds)
 from oversight import reports, rollup
 from oversight.metrics import METRICS, compute, monthly, rows_of
 from oversight.models import VisitDay
@@ -34,8 +35,9 @@ def assert_rollup_is_live(world):
     county = world.users["county"]
     for period in (Period(MONTH, timezone.localdate()), Period(YEAR, timezone.localdate())):
         for area, length in ((world.county.code, 9), (world.town.code, 12), (world.village.code, None)):
-            figures = compute([METRICS["visits_done"], METRICS["visits_home"]], county, period, area, length)
-            for name in ("visits_done", "visits_home"):
+            names = ("visits_done", "visits_home", "sc_empty_visits")
+            figures = compute([METRICS[name] for name in names], county, period, area, length)
+            for name in names:
                 assert figures.total[name] == rows_of(METRICS[name], county, period, area).count(), (name, area)
                 for unit, values in figures.units.items():
                     if unit:
@@ -76,6 +78,12 @@ def test_the_rollup_follows_every_kind_of_write(world):
     # Only the outcome corrected: same village, day and method, so only a method × outcome column moves.
     visits.update_visit(visit, acting_user=world.users["town"], outcome="help")
     assert VisitDay.objects.filter(home_help__gt=0).exists()
+    assert_rollup_is_live(world)
+    # A problem found and nothing done is an empty visit (流于形式); following it up makes it real.
+    assert VisitDay.objects.filter(empty_visits__gt=0).exists()
+    visits.update_visit(visit, acting_user=world.users["town"], notify_family=True)
+    assert_rollup_is_live(world)
+    visits.update_visit(visit, acting_user=world.users["town"], met_with="")
     assert_rollup_is_live(world)
 
     # A status change (the elder's visits still count: the live figure does not filter on status).
