@@ -19,7 +19,14 @@ def navigation(request):
     them from the app registry, so it never imports a domain app.
     """
     # Lazy: admin pages and JSON-ish responses never render the menu, so never count its badges.
-    return {"nav_items": SimpleLazyObject(lambda: _nav_items(request))}
+    return {"nav_items": SimpleLazyObject(lambda: _nav_items(request)),
+            "session_seconds_left": SimpleLazyObject(lambda: _session_seconds_left(request))}
+
+
+def _session_seconds_left(request):
+    from eldercare.middleware import session_seconds_left
+
+    return session_seconds_left(request) if getattr(request, "user", None) and request.user.is_authenticated else ""
 
 
 def _nav_items(request) -> list:

@@ -42,6 +42,18 @@ class SessionLimitMiddleware:
         return self.get_response(request)
 
 
+def session_seconds_left(request) -> int:
+    """Seconds until this session ends if nothing else happens: the idle limit (renewed by this
+    request at most once a minute, so counted from the last renewal) or the 12-hour limit,
+    whichever comes first. Pages carry it (`data-idle`), so static/eldercare/session.js knows
+    when a form may meet an expired session and must check before sending."""
+    session = request.session
+    now = time.time()
+    idle = settings.SESSION_COOKIE_AGE - (now - session.get(RENEWED_AT_KEY, now))
+    absolute = settings.SESSION_ABSOLUTE_SECONDS - (now - session.get(LOGIN_AT_KEY, now))
+    return int(max(0, min(idle, absolute)))
+
+
 class HistoryMiddleware(pghistory.middleware.HistoryMiddleware):
     """Attach who made a change (id and username) and where (URL) to every audited write."""
 

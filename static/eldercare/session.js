@@ -5,9 +5,9 @@
      place (a fetch to /login/), so the page and its form stay as they are; one dialog at a
      time, whoever asks;
    - the guard of every form that posts on a signed-in page (the outbox's forms excepted, which
-     send themselves: outbox.js). A form on a page younger than the idle limit (less two
-     minutes), with the CSRF cookie the page was served with, goes as the browser sends it — no
-     extra round trip. Otherwise (the page is older, the cookies are gone or changed, or the
+     send themselves: outbox.js). A form on a page younger than the session's time left when
+     the page was made (data-idle, less two minutes), with the CSRF cookie the page was served
+     with, goes as the browser sends it — no extra round trip. Otherwise (the page is older, the cookies are gone or changed, or the
      phone is offline) the session is checked first; if it has expired, the password is asked
      in place; the form then goes with a fresh CSRF token. With no connection the form is not
      sent and says so, with everything still filled in.
@@ -20,7 +20,8 @@
   var SKIP = ["/login/", "/logout/", "/i18n/setlang/"];
   var dialogPromise = null;
   var loadedAt = Date.now();
-  var idleMs = (Number(body.getAttribute("data-idle")) || 1800) * 1000;
+  var idle = body.getAttribute("data-idle");
+  var idleMs = (idle === null || idle === "" ? 1800 : Number(idle)) * 1000;
   var cookieAtLoad = csrfCookie();
 
   function csrfCookie() {
@@ -28,9 +29,8 @@
     return match ? match[1] : null;
   }
 
-  // Could this page's session or token be gone? (The idle limit runs from the last request; the
-  // page's own load is one, so a page younger than the limit has a live session — bar the
-  // 12-hour absolute limit, which a form then meets as before.)
+  // Could this page's session or token be gone? data-idle is the seconds the session had left
+  // when the page was made (the idle limit or the 12-hour limit, whichever comes first).
   function mayHaveExpired() {
     return Date.now() - loadedAt > idleMs - 120000 || !navigator.onLine ||
       csrfCookie() === null || csrfCookie() !== cookieAtLoad;

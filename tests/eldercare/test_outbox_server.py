@@ -170,3 +170,22 @@ class TestScriptEndpoints:
         assert "eldercare/outbox.js" in html and "eldercare/session.js" in html
         login_page = Client().get(reverse("login")).content.decode()
         assert "data-user=" not in login_page and "outbox.js" not in login_page
+
+
+class TestSessionTimeLeft:
+    def test_a_page_says_how_long_its_session_has_left(self, world, login):
+        client = login(world.users["village"])
+        left = int(client.get(reverse("visits:today")).content.decode().split('data-idle="')[1].split('"')[0])
+        assert 29 * 60 <= left <= 30 * 60
+
+    def test_the_twelve_hour_limit_counts_when_it_comes_first(self, world, login):
+        import time
+
+        from eldercare.middleware import LOGIN_AT_KEY
+
+        client = login(world.users["village"])
+        session = client.session
+        session[LOGIN_AT_KEY] = time.time() - (12 * 3600 - 300)  # logged in 11 h 55 min ago
+        session.save()
+        left = int(client.get(reverse("visits:today")).content.decode().split('data-idle="')[1].split('"')[0])
+        assert 280 <= left <= 300
