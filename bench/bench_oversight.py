@@ -16,7 +16,7 @@ each page through the Django test client and prints, per page:
 and the load average before and after. Targets: the town dashboard, the county dashboard and a
 yearly county report < 300 ms; the county scorecard for a quarter < 500 ms; issue 18: town pages
 ≤ 80 ms. BENCH_OVERSIGHT_REPEAT sets the timed requests per page (default 7, after 2 warm-up
-requests); BENCH_OVERSIGHT_ONLY=LABEL,… measures only those pages; BENCH_OVERSIGHT_PROFILE=LABEL
+requests); BENCH_OVERSIGHT_ONLY="LABEL;…" measures only those pages (labels contain commas); BENCH_OVERSIGHT_PROFILE=LABEL
 prints a cProfile of that page's Python instead; BENCH_OVERSIGHT_SLOWEST=N the slowest queries
 shown per page (default 3; 0: none).
 """
@@ -113,7 +113,7 @@ def measure() -> None:
     assert not settings.DEBUG
     repeat = int(os.environ.get("BENCH_OVERSIGHT_REPEAT", 7))
     profile = os.environ.get("BENCH_OVERSIGHT_PROFILE", "")
-    only = set(filter(None, os.environ.get("BENCH_OVERSIGHT_ONLY", "").split(",")))
+    only = set(filter(None, os.environ.get("BENCH_OVERSIGHT_ONLY", "").split(";")))
     n_slowest = int(os.environ.get("BENCH_OVERSIGHT_SLOWEST", 3))
     print(f"production settings (DEBUG=0), database {connection.settings_dict['NAME']}: "
           f"elders {Elder.objects.count():,}, visits {Visit.objects.count():,}; "
