@@ -4,7 +4,9 @@ A form the outbox sends carries the header `X-Outbox: 1` and its one-time key. T
 answers in JSON instead of a page, so the phone learns in a few hundred bytes what happened:
 
 - 200 {"ok": true, "created": …, "message": …, "url": …} — stored now, or stored before under the
-  same key (`created` false): the item leaves the outbox either way;
+  same key (`created` false): the item leaves the outbox either way; with "todo" (what is still
+  to do, e.g. a visit marked 上报乡镇 whose report is not written yet, at "url") it stays on the
+  list as 已保存 with a link there until the worker has gone or dismissed it;
 - 422 {"ok": false, "reason": …} — refused (the elder moved away meanwhile, a time in the
   future …): the item goes back to the worker with the reason, in Chinese;
 - anything else (a login redirect, the CSRF failure page with its `X-CSRF-Failure` header, a
@@ -20,8 +22,11 @@ def from_outbox(request) -> bool:
     return request.headers.get(OUTBOX_HEADER) == "1"
 
 
-def saved(*, message: str, url: str, created: bool) -> JsonResponse:
-    return JsonResponse({"ok": True, "created": created, "message": str(message), "url": url})
+def saved(*, message: str, url: str, created: bool, todo: str = "") -> JsonResponse:
+    answer = {"ok": True, "created": created, "message": str(message), "url": url}
+    if todo:
+        answer["todo"] = str(todo)
+    return JsonResponse(answer)
 
 
 def refused(form) -> JsonResponse:

@@ -103,13 +103,15 @@ def _outbox_saved(visit, created):
     if not created:
         return outbox.saved(message=_("这次巡访已经保存过了，没有重复保存。"), created=False,
                             url=reverse("visits:visit", args=[visit.pk]))
-    url = reverse("visits:today")
+    url, todo = reverse("visits:today"), ""
     if visit.report_to_town:
         try:
             url = reverse("relief:case_from_visit", args=[visit.pk])
+            todo = _("巡访已保存，勾了“上报乡镇”，还需写上报")
         except NoReverseMatch:
             pass
-    return outbox.saved(message=_("已保存 %(name)s 的巡访记录。") % {"name": visit.elder.name}, created=True, url=url)
+    return outbox.saved(message=_("已保存 %(name)s 的巡访记录。") % {"name": visit.elder.name}, created=True, url=url,
+                        todo=todo)
 
 
 def _after_record(request, visit, created):

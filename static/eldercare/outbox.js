@@ -20,7 +20,8 @@
   var user = body.getAttribute("data-user");
   if (!user || !window.indexedDB || !window.fetch) return;
   var day = body.getAttribute("data-day");
-  var STATES = {pending: "待发送", sending: "发送中", saved: "已保存", refused: "被退回", login: "需要重新登录"};
+  var STATES = {pending: "待发送", sending: "发送中", saved: "已保存", refused: "被退回", login: "需要重新登录",
+                todo: "已保存"};
   var sending = {};
   var dbPromise = null;
 
@@ -98,6 +99,11 @@
     return node;
   }
 
+  // Still to be sent (not stored yet, not refused, not stored with something left to do).
+  function isWaiting(item) {
+    return item.state === "pending" || item.state === "sending" || item.state === "login";
+  }
+
   function elderOf(item) {
     var match = /\/visits\/elder\/(\d+)\/record\/$/.exec(item.url);
     return match ? match[1] : null;
@@ -137,6 +143,10 @@
         return response.json().then(function (answer) {
           if (answer.ok) {
             item.answer = answer;
+            if (answer.todo) {  // stored, and something is still to do (上报乡镇: the report to write)
+              item.reason = answer.todo;
+              return "todo";
+            }
             return "saved";
           }
           item.reason = answer.reason;
@@ -149,6 +159,10 @@
       if (state === "again") return send(item);
       item.state = state;
       if (state === "pending") item.tries = (item.tries || 0) + 1;
+      if (state === "todo") {  // kept, without its fields, until the worker has done the rest
+        item.fields = [];
+        return putItem(item).then(function () { return remember(item); }).then(function () { return item; });
+      }
       if (state !== "saved") return putItem(item).then(function () { return item; });
       return deleteItem(item.id).then(function () { return remember(item); }).then(function () { return item; });
     }).then(function (result) {
@@ -171,7 +185,7 @@
   function sendAll() {
     if (sendingAll) return sendingAll;
     sendingAll = allItems().then(function (items) {
-      var waiting = items.filter(function (i) { return i.state === "pending" || i.state === "sending" || i.state === "login"; });
+      var waiting = items.filter(isWaiting);
       return waiting.reduce(function (chain, item) {
         return chain.then(function (needLogin) {
           if (needLogin) return true;  // no point sending the others before the password is in
@@ -217,10 +231,12 @@
       }
       panel.hidden = !items.length && !onList;
       panel.textContent = "";
-      var waiting = items.filter(function (i) { return i.state !== "refused"; }).length;
-      var refused = items.length - waiting;
+      var waiting = items.filter(isWaiting).length;
+      var refused = items.filter(function (i) { return i.state === "refused"; }).length;
+      var todo = items.length - waiting - refused;
       var head = el("p", "outbox-count", (waiting ? waiting + " 条待发送" : "没有待发送的记录") +
-                    (refused ? " · " + refused + " 条被退回，请查看" : ""));
+                    (refused ? " · " + refused + " 条被退回，请查看" : "") +
+                    (todo ? " · " + todo + " 条还需上报" : ""));
       panel.appendChild(head);
       if (items.length) {
         var list = el("ul", "list outbox-items");
@@ -229,7 +245,16 @@
           li.setAttribute("data-state", item.state);
           li.appendChild(el("span", "outbox-title", item.title));
           li.appendChild(el("span", "outbox-state", STATES[item.state] + (item.reason ? "：" + item.reason : "")));
-          if (item.state === "refused") {
+          if (item.state === "todo") {
+            var go = el("a", "button outbox-todo", "去写上报");
+            go.href = item.answer.url;
+            go.addEventListener("click", function (event) {
+              event.preventDefault();
+              deleteItem(item.id).then(function () { location.assign(item.answer.url); });
+            });
+            li.appendChild(go);
+          }
+          if (item.state === "refused" || item.state === "todo") {
             var drop = el("button", "link outbox-delete", "知道了，删除");
             drop.type = "button";
             drop.addEventListener("click", function () { deleteItem(item.id).then(render).then(markRows); });
@@ -265,10 +290,12 @@
     if (!document.querySelector("[data-day-list]")) return;
     return getMeta("done").then(function (done) {
       var recorded = done && done.day === day ? done.elders : [];
-      var waiting = (items || []).map(elderOf).filter(Boolean);
+      var waiting = (items || []).filter(isWaiting).map(elderOf).filter(Boolean);
+      var refused = (items || []).filter(function (i) { return i.state === "refused"; }).map(elderOf);
       Array.prototype.forEach.call(document.querySelectorAll(".due-row[data-elder]"), function (row) {
         var pk = row.getAttribute("data-elder");
-        var label = waiting.indexOf(pk) >= 0 ? "已记，待发送" : recorded.indexOf(pk) >= 0 ? "今天已记" : "";
+        var label = waiting.indexOf(pk) >= 0 ? "已记，待发送" : recorded.indexOf(pk) >= 0 ? "今天已记"
+          : refused.indexOf(pk) >= 0 ? "被退回" : "";
         var flag = row.querySelector(".outbox-flag");
         if (!label) { if (flag) flag.remove(); return; }
         if (!flag) {
@@ -415,6 +442,10 @@
     function outcome(item) {
       if (item.state === "saved") {
         location.assign(item.answer.url);
+        return;
+      }
+      if (item.state === "todo") {  // the worker is here: straight on to what is left (the report)
+        deleteItem(item.id).then(function () { location.assign(item.answer.url); });
         return;
       }
       setBusy(false);

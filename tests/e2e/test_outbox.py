@@ -207,6 +207,48 @@ def test_an_item_the_server_refuses_comes_back_with_the_reason(phone, live_serve
     assert outbox_count(page) == 0
 
 
+def test_a_visit_marked_report_to_town_sent_from_the_list_leads_on_to_the_report(phone, live_server, log_in,
+                                                                                 screenshot):
+    """Online, a visit marked 上报乡镇 goes on to the report drafted from it; sent later from the
+    list, it is stored and stays on the list as 已保存 with a link to that report until the
+    worker has gone there — the report is never silently left unwritten."""
+    from relief.models import ReliefCase
+    from visits.models import Visit
+
+    world, elders = setup_village()
+    page = log_in(phone, world.users["village"], PASSWORD)
+    open_day(page)
+    page.context.set_offline(True)
+    page.locator(".due-row", has_text=elders[0].name).locator("a.record").click()
+    page.wait_for_url(re.compile(r"/visits/elder/\d+/record/$"))
+    page.fill("textarea[name=notes]", "离线记录0")
+    page.check("input[name=report_to_town]")
+    page.click("button.quick-save")
+    page.wait_for_selector(".outbox-note:not([hidden])")
+    page.click(".outbox-note >> text=回今日待访")
+    page.wait_for_url(re.compile(r"/visits/today/$"))
+    record_visit_offline(page, elders[1].name, "离线记录1")
+    page.wait_for_selector("#outbox >> text=2 条待发送")
+
+    page.context.set_offline(False)
+    todo = page.locator("#outbox .outbox-item[data-state=todo]")
+    todo.wait_for()
+    page.wait_for_selector("#outbox >> text=没有待发送的记录 · 1 条还需上报")
+    assert "王秀英" in todo.inner_text() and "还需写上报" in todo.inner_text()
+    visit = Visit.objects.get(elder=elders[0], notes="离线记录0")
+    assert visit.report_to_town and stored(elders) == (2, 0)
+    assert "被退回" not in page.locator(".due-row", has_text=elders[0].name).inner_text()
+    screenshot(page, "outbox-report-to-write-phone")
+    page.reload()  # kept on the phone until the worker has gone there
+    todo.wait_for()
+    assert outbox_count(page) == 1
+
+    todo.locator("a.outbox-todo").click()
+    page.wait_for_url(re.compile(rf"/relief/from-visit/{visit.pk}/$"))
+    assert outbox_count(page) == 0
+    assert not ReliefCase.objects.exists()  # the worker writes it now, as online
+
+
 def test_logout_clears_the_list_and_the_outbox(phone, live_server, log_in):
     world, elders = setup_village()
     page = log_in(phone, world.users["village"], PASSWORD)
