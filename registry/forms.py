@@ -92,15 +92,13 @@ class IdNumberCheckMixin:
             # Elder.clean() re-checks the (now empty) number; the field's own message says it all.
             del self._errors["id_number"][1:]
 
-    def validate_unique(self):
-        # clean_id_number already said whether the number exists, without leaking where; the
-        # model's own unique check would repeat it.
-        exclude = self._get_validation_exclusions()
+    def _get_validation_exclusions(self):
+        # clean_id_number (and save_elder, when another session wins the race) already said
+        # whether the number exists, without leaking where; the model's unique constraint on it
+        # would say it again, in Django's words.
+        exclude = super()._get_validation_exclusions()
         exclude.add("id_number")
-        try:
-            self.instance.validate_unique(exclude=exclude)
-        except forms.ValidationError as error:
-            self._update_errors(error)
+        return exclude
 
 
 class ElderForm(IdNumberCheckMixin, forms.ModelForm):

@@ -215,7 +215,7 @@ class Elder(models.Model):
     village_group = models.CharField(_("村民小组"), max_length=20, blank=True)
     name = models.CharField(_("姓名"), max_length=30)
     name_initials = models.CharField(_("姓名拼音首字母"), max_length=30, blank=True, editable=False)
-    id_number = models.CharField(_("公民身份号码"), max_length=18, unique=True)
+    id_number = models.CharField(_("公民身份号码"), max_length=18)
     birth_date = models.DateField(_("出生日期"), editable=False)
     sex = models.CharField(_("性别"), max_length=6, choices=ElderSex.choices, editable=False)
     ethnicity = models.CharField(_("民族"), max_length=10, blank=True)
@@ -301,6 +301,9 @@ class Elder(models.Model):
             models.CheckConstraint(condition=Q(care_home__isnull=True) | Q(status=ElderStatus.INSTITUTION),
                                    name="elder_care_home_only_in_institution",
                                    violation_error_message=_("只有状态为“入住养老机构”的老人才登记入住的养老机构。")),
+            # A constraint, not unique=True on the field: that would add a second,
+            # varchar_pattern_ops index on the number (for LIKE), which no query here uses.
+            models.UniqueConstraint(fields=["id_number"], name="registry_elder_id_number_key"),
         ]
 
     def __str__(self):
