@@ -105,7 +105,7 @@ def measure() -> None:
     from django.db import connection
     from django.test import Client
 
-    from bench.common import cpu_seconds, load_average
+    from bench.common import cpu_seconds, load_average, print_profile
     from eldercare.models import User
     from registry.models import Elder
     from visits.models import Visit
@@ -141,7 +141,7 @@ def measure() -> None:
         client.force_login(users[username])
         if profile:
             if label == profile:
-                _profile(lambda c=client, u=url: c.get(u))
+                print_profile(lambda c=client, u=url: c.get(u), warmup=2, runs=10, top=50)
             continue
 
         def timed(client=client, url=url):
@@ -170,22 +170,6 @@ def measure() -> None:
                 print(f"      {spent * 1000:7.1f} ms  {text}")
     print(f"  ({repeat} timed requests per page: wall and Django CPU medians, PostgreSQL backend CPU mean; "
           f"{load_average()})")
-
-
-def _profile(call) -> None:
-    import cProfile
-    import pstats
-
-    for _ in range(2):
-        call()
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(10):
-        call()
-    profiler.disable()
-    stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
-    stats.print_stats(50)
-    stats.sort_stats("tottime").print_stats(40)
 
 
 if __name__ == "__main__":

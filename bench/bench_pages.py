@@ -84,7 +84,7 @@ def measure() -> None:
     from django.test import Client
 
     from bench.browser import parse_form
-    from bench.common import cpu_seconds, load_average
+    from bench.common import cpu_seconds, load_average, print_profile
     from eldercare.models import User
 
     assert not settings.DEBUG
@@ -135,7 +135,7 @@ def measure() -> None:
             continue
         if profile:
             if label == profile:
-                _profile(lambda c=client, m=method, u=url: prepare(c, m, u)())
+                print_profile(lambda c=client, m=method, u=url: prepare(c, m, u)(), warmup=3, runs=20, top=60)
             continue
         for _ in range(3):
             timed(client, method, url)
@@ -166,22 +166,6 @@ def measure() -> None:
         Path(os.environ["BENCH_PAGES_JSON"]).write_text(json.dumps(
             {"when": time.strftime("%Y-%m-%d %H:%M"), "load": os.getloadavg(), "pages": rows},
             ensure_ascii=False, indent=1))
-
-
-def _profile(call) -> None:
-    import cProfile
-    import pstats
-
-    for _ in range(3):
-        call()
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(20):
-        call()
-    profiler.disable()
-    stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
-    stats.print_stats(60)
-    stats.sort_stats("tottime").print_stats(40)
 
 
 if __name__ == "__main__":

@@ -124,3 +124,21 @@ def town_dashboards() -> list[tuple[str, str]]:
 
     return [(str(label), reverse(url_name)) for label, url_name, roles, *_ in apps.get_app_config("oversight").nav_items
             if "town" in roles]
+
+
+def print_profile(call, *, warmup: int, runs: int, top: int) -> None:
+    """cProfile of `runs` calls after `warmup` unmeasured ones: the `top` entries by cumulative
+    time, then 40 by own time (BENCH_PAGES_PROFILE, BENCH_OVERSIGHT_PROFILE)."""
+    import cProfile
+    import pstats
+
+    for _ in range(warmup):
+        call()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        call()
+    profiler.disable()
+    stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
+    stats.print_stats(top)
+    stats.sort_stats("tottime").print_stats(40)

@@ -11,6 +11,17 @@ class Migration(migrations.Migration):
 
     initial = True
 
+    # The old chain began with 0001_report_snapshot, not 0001_initial: a database built by it
+    # records these names, and this squash counts as applied there only through them.
+    replaces = [
+        ('oversight', '0001_report_snapshot'),
+        ('oversight', '0002_scorecard_version'),
+        ('oversight', '0003_circulars'),
+        ('oversight', '0004_visit_day_rollup'),
+        ('oversight', '0005_visit_day_by_method_and_outcome'),
+        ('oversight', '0006_visit_day_empty_visits'),
+    ]
+
     dependencies = [
         ('visits', '0001_initial'),
         ('registry', '0001_initial'),
