@@ -3,9 +3,10 @@
 `--scale province` of the benchmark data (docs/performance.md, "Province scale"): 1,000,000
 elders and 20,000,000 visits over two years, in 33 counties × 11 towns × 14 villages (5,082
 villages of ~197 elders), for the dashboards' and reports' timings at that size. Everything goes
-in through PostgreSQL COPY in chunks of 500,000 rows, one statement each, so the oversight
-rollup's statement triggers aggregate each chunk once; then the visit state is computed
-set-wise and the tables analysed. The flags, dates and visit rhythm follow the county seeder's
+in through PostgreSQL COPY in chunks of 500,000 rows, one statement each, with no per-row work
+in the database (`_bulk_load`: triggers off, the secondary indexes and the unique and foreign-key
+constraints dropped and made again afterwards, which checks every row at once); then the oversight
+rollup is rebuilt and the visit state computed set-wise, and the tables analysed. The flags, dates and visit rhythm follow the county seeder's
 proportions (registry/demo.py, visits/demo.py) in a simpler form: this set is for timing, not
 for looking at.
 
@@ -20,6 +21,7 @@ import os
 import random
 import sys
 import time
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -114,6 +116,38 @@ def _copy(cursor, table, columns, lines) -> int:
     return count
 
 
+@contextmanager
+def _bulk_load(cursor, table):
+    """Inside the block rows go into `table` with no per-row work: no triggers (the insert history,
+    the rollup's statement triggers, the foreign-key checks — session_replication_role), and no
+    index to keep (the secondary indexes and the unique and foreign-key constraints are dropped
+    first and made again after, each in one pass that also checks every row: a duplicate ID number
+    or a dangling reference still fails the load). Growing five indexes a row at a time is what
+    made the visits slow down from ~8,500 to ~1,700 rows/s once they outgrew memory. The caller
+    rebuilds what the triggers would have kept (the rollup). In the caller's transaction."""
+    cursor.execute(
+        "SELECT pg_get_indexdef(i.indexrelid), i.indexrelid::regclass::text FROM pg_index i"
+        " WHERE i.indrelid = %s::regclass AND NOT EXISTS"
+        " (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)",
+        [table])
+    indexes = cursor.fetchall()
+    cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                   " WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC", [table])
+    constraints = cursor.fetchall()
+    for name, _ in constraints:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for _, name in indexes:
+        cursor.execute(f"DROP INDEX {name}")
+    cursor.execute("SET LOCAL session_replication_role = replica")
+    yield
+    cursor.execute("SET LOCAL session_replication_role = origin")
+    cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+    for definition, _ in indexes:
+        cursor.execute(definition)
+    for name, definition in reversed(constraints):
+        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+
 def _elder_lines(rng, villages, workers, elders, first_id, today, stamp):
     living = ["alone"] * 22 + ["spouse"] * 45 + ["grandchildren"] * 18 + ["relatives"] * 10 + ["other"] * 5
     self_care = ["independent"] * 80 + ["partial"] * 13 + ["disabled"] * 7
@@ -159,7 +193,7 @@ def generate(factor: float = 1.0, *, flush: bool = False, seed: int = 20261130, 
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from eldercare.audit import set_wise_history
+    from oversight import rollup
     from visits.services import refresh_visit_state
 
     if flush:
@@ -187,12 +221,15 @@ def generate(factor: float = 1.0, *, flush: bool = False, seed: int = 20261130, 
          _visit_lines(rng, villages, workers, counts["elders"], first_id, counts["visits"], today, offset), "visits"),
     ]:
         started = time.perf_counter()
-        with transaction.atomic(), set_wise_history(), connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor, _bulk_load(cursor, table):
             written = _copy(cursor, table, columns, lines)
         timings[key] = time.perf_counter() - started
         log(f"{table}: {written:,} 行，{timings[key]:.1f} 秒（{written / timings[key]:,.0f} 行/秒）")
     with connection.cursor() as cursor:
         cursor.execute("SELECT setval(pg_get_serial_sequence('registry_elder', 'id'), MAX(id)) FROM registry_elder")
+    started = time.perf_counter()
+    rollup.rebuild()
+    timings["rollup"] = time.perf_counter() - started
     started = time.perf_counter()
     with transaction.atomic():
         refresh_visit_state()

@@ -9,6 +9,7 @@ from bench import province
 from eldercare.models import Area
 from oversight import rollup
 from registry.models import Elder
+from tests.factories import make_elder
 from visits.models import ElderVisitState, Visit
 
 pytestmark = pytest.mark.django_db(transaction=True)  # COPY and set_wise_history run their own transactions
@@ -26,7 +27,7 @@ def test_a_small_province_is_generated_by_copy_and_reads_like_the_county(client,
     assert Visit.objects.filter(elder__village__code__startswith=province.PROVINCE_PREFIX + "60").count() == 20_000
     assert Area.objects.filter(level="village", code__startswith=province.PROVINCE_PREFIX + "60").count() == 154
     assert ElderVisitState.objects.filter(last_visit_at__isnull=False).count() > 900
-    assert rollup.differences() == []  # the statement triggers kept the rollup through the COPY
+    assert rollup.differences() == []  # rebuilt after the COPY, which ran with the triggers off
     elder = Elder.objects.filter(village__code__startswith="5160").first()
     elder.full_clean(exclude=["responsible_worker"])  # a valid register row (ID number, choices …)
     client.force_login(world.users["county"].__class__.objects.create_superuser("pvroot", password="x"))
@@ -49,3 +50,40 @@ def test_id_numbers_are_unique_within_a_county_at_full_scale_and_agree_with_the_
     numbers = [row[5] for row in rows]
     assert len(numbers) == per_county == len(set(numbers))
     assert all((int(number[16]) % 2 == 1) == (row[7] == "male") for number, row in zip(numbers, rows, strict=True))
+
+
+def _schema(table):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1", [table])
+        indexes = cursor.fetchall()
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid), condeferrable, condeferred, convalidated"
+                       " FROM pg_constraint WHERE conrelid = %s::regclass ORDER BY 1", [table])
+        return indexes, cursor.fetchall()
+
+
+@pytest.mark.parametrize("table", ["registry_elder", "visits_visit"])
+def test_a_bulk_load_leaves_the_tables_indexes_and_constraints_as_they_were(table):
+    from django.db import connection, transaction
+
+    before = _schema(table)
+    with transaction.atomic(), connection.cursor() as cursor, province._bulk_load(cursor, table):
+        pass
+    assert _schema(table) == before and len(before[0]) >= 5
+
+
+def test_a_bulk_load_still_refuses_a_duplicate_id_number(world):
+    """The unique constraint is dropped during the COPY and made again after it: making it again
+    checks every row, so a duplicate fails the load and nothing of it stays."""
+    from django.db import IntegrityError, connection, transaction
+
+    elder = make_elder(world.village)
+    before = Elder.objects.count()
+    columns = ", ".join(f.column for f in Elder._meta.concrete_fields if f.column != "id" and not f.generated)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor, \
+            province._bulk_load(cursor, "registry_elder"):
+        cursor.execute(f"INSERT INTO registry_elder (id, {columns}) SELECT (SELECT MAX(id) + 1 FROM registry_elder),"
+                       f" {columns} FROM registry_elder WHERE id = %s", [elder.pk])
+    assert Elder.objects.count() == before
+    assert _schema("registry_elder")[0]  # the indexes are back: the failed load rolled back with them
