@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DEBUG ?= 1
 
-.PHONY: demo test install browser nginx npm migrate worker lint bench bench-data stop-db clean screenshots
+.PHONY: demo test install browser nginx npm migrate worker lint bench bench-province bench-data stop-db clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,12 @@ lint: install
 
 bench: migrate
 	$(PY) -m bench
+
+# The province-scale dataset (1,000,000 elders, 20,000,000 visits: ~10 GB, its own database) and
+# the oversight pages' timings on it (docs/performance.md "Province scale").
+bench-province: install
+	$(PY) -m bench.province --flush
+	$(PY) -m bench.province --measure
 
 stop-db:
 	$(PY) -m eldercare.embedded_db stop

@@ -18,7 +18,8 @@ yearly county report < 300 ms; the county scorecard for a quarter < 500 ms; issu
 ≤ 80 ms. BENCH_OVERSIGHT_REPEAT sets the timed requests per page (default 7, after 2 warm-up
 requests); BENCH_OVERSIGHT_ONLY="LABEL;…" measures only those pages (labels contain commas); BENCH_OVERSIGHT_PROFILE=LABEL
 prints a cProfile of that page's Python instead; BENCH_OVERSIGHT_SLOWEST=N the slowest queries
-shown per page (default 3; 0: none).
+shown per page (default 3; 0: none); BENCH_OVERSIGHT_ACCOUNTS="town=NAME;county=NAME" the accounts
+(bench/province.py measures the province dataset's with it).
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ def measure() -> None:
     print(f"production settings (DEBUG=0), database {connection.settings_dict['NAME']}: "
           f"elders {Elder.objects.count():,}, visits {Visit.objects.count():,}; "
           f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} CPUs, {load_average()}", flush=True)
-    users = {name: User.objects.get(username=name) for name in ("town", "county")}
+    accounts = dict(pair.split("=") for pair in os.environ.get("BENCH_OVERSIGHT_ACCOUNTS", "town=town;county=county").split(";"))
+    users = {role: User.objects.get(username=username) for role, username in accounts.items()}
     with connection.cursor() as cursor:  # the PostgreSQL backend serving this process (CONN_MAX_AGE)
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]

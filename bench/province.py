@@ -1,4 +1,5 @@
-"""`python -m bench.province [--factor F]` — the province-scale benchmark dataset, by COPY.
+"""`python -m bench.province [--flush]` — the province-scale benchmark dataset, by COPY;
+`python -m bench.province --measure` — the oversight pages' timings on it.
 
 `--scale province` of the benchmark data (docs/performance.md, "Province scale"): 1,000,000
 elders and 20,000,000 visits over two years, in 33 counties × 11 towns × 14 villages (5,082
@@ -6,14 +7,17 @@ villages of ~197 elders), for the dashboards' and reports' timings at that size.
 in through PostgreSQL COPY in chunks of 500,000 rows, one statement each, with no per-row work
 in the database (`_bulk_load`: triggers off, the secondary indexes and the unique and foreign-key
 constraints dropped and made again afterwards, which checks every row at once); then the oversight
-rollup is rebuilt and the visit state computed set-wise, and the tables analysed. The flags, dates and visit rhythm follow the county seeder's
-proportions (registry/demo.py, visits/demo.py) in a simpler form: this set is for timing, not
-for looking at.
+rollup is rebuilt and the visit state computed set-wise, and the tables analysed. The flags,
+dates and visit rhythm follow the county seeder's proportions (registry/demo.py,
+visits/demo.py) in a simpler form: this set is for timing, not for looking at. It holds the
+register and the visits only (no cases, assessments, checks or services).
 
-The benchmark database only: the rows carry no audit ("insert") history events — the county
-seeder writes them, at this size they would double the run for rows nobody will audit — and
-`--flush` empties the database first. `--factor` scales the counts (0.001: 1,000 elders and
-20,000 visits, what the tests run); the full run prints its rate, rows per second per table.
+The benchmark database only — DATABASE_URL's, or `eldercare_province` in the embedded server
+when it is unset: the rows carry no audit ("insert") history events (at this size they would
+double the run for rows nobody will audit), and `--flush` empties the database first. `--factor`
+scales the counts (0.001: 1,000 elders and 20,000 visits, what the tests run); the full run
+prints its rate, rows per second per table. `--measure` logs in as the first county's and first
+town's overseers (pvcounty, pvtown) and times bench/bench_oversight.py's pages.
 """
 
 import argparse
@@ -27,6 +31,8 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eldercare.settings")
 os.environ.setdefault("DEBUG", "1")
+if "DATABASE_URL" not in os.environ:
+    os.environ.setdefault("EMBEDDED_DB_NAME", "eldercare_province")  # never the demo database
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 ELDERS, VISITS = 1_000_000, 20_000_000
@@ -83,7 +89,8 @@ def _areas(counties: int):
 
 
 def _workers(villages) -> dict:
-    """One village worker per village (the visitor of its visits), one password hash for all."""
+    """One village worker per village (the visitor of its visits), and the first county's and
+    first town's overseers; one password hash for all."""
     from django.contrib.auth.hashers import make_password
 
     from eldercare.choices import UserRole
@@ -92,8 +99,13 @@ def _workers(villages) -> dict:
     password = make_password(None)  # unusable: benchmark accounts cannot log in
     users = [User(username=f"pv{code}", real_name=f"{code}文书", role=UserRole.VILLAGE, area_id=code,
                   is_staff=True, password=password) for code in villages]
+    county, town = villages[0][:6], villages[0][:9]  # the overseers `--measure` logs in as
+    users += [User(username="pvcounty", real_name="基准县1民政局", role=UserRole.COUNTY, area_id=county,
+                   is_staff=True, password=password),
+              User(username="pvtown", real_name="基准县1第1镇民政办", role=UserRole.TOWN, area_id=town,
+                   is_staff=True, password=password)]
     User.objects.bulk_create(users, batch_size=5000)
-    return dict(User.objects.filter(username__startswith="pv").values_list("area_id", "id"))
+    return dict(User.objects.filter(username__startswith="pv", role=UserRole.VILLAGE).values_list("area_id", "id"))
 
 
 def _copy(cursor, table, columns, lines) -> int:
@@ -196,9 +208,9 @@ def generate(factor: float = 1.0, *, flush: bool = False, seed: int = 20261130, 
     from oversight import rollup
     from visits.services import refresh_visit_state
 
+    call_command("migrate", verbosity=0)
     if flush:
         call_command("flush", interactive=False, verbosity=0)
-        call_command("migrate", verbosity=0)
     counts = plan(factor)
     rng = random.Random(seed)
     today = timezone.localdate()
@@ -243,11 +255,28 @@ def generate(factor: float = 1.0, *, flush: bool = False, seed: int = 20261130, 
     return {**counts, "timings": timings}
 
 
+def measure() -> None:
+    """The oversight benchmark's pages (bench/bench_oversight.py) on the province dataset, as the
+    county dataset's are measured: a child process with the production settings, logged in as the
+    first county's and first town's overseers. In place, not on a copy (the pages only read, and a
+    copy of this database is tens of gigabytes to write)."""
+    import subprocess
+
+    from bench.common import collect_static, production_env
+
+    env = production_env({"BENCH_OVERSIGHT_ACCOUNTS": "town=pvtown;county=pvcounty"})
+    collect_static(env)
+    subprocess.run([sys.executable, "-m", "bench.bench_oversight", "measure"], env=env, check=True,
+                   cwd=Path(__file__).resolve().parent.parent)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.province", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", choices=["province"], default="province")
     parser.add_argument("--factor", type=float, default=1.0, help=argparse.SUPPRESS)  # tests: a small province
     parser.add_argument("--flush", action="store_true", help="empty the benchmark database first")
+    parser.add_argument("--measure", action="store_true",
+                        help="time the oversight pages on the generated dataset instead of generating it")
     args = parser.parse_args(argv)
     import django
 
@@ -256,6 +285,9 @@ def main(argv=None):
 
     if not settings.DEBUG:
         raise SystemExit("DEBUG is off: this may be production; the province dataset goes into a benchmark database.")
+    if args.measure:
+        measure()
+        return
     started = time.perf_counter()
     generate(args.factor, flush=args.flush)
     print(f"--scale province (factor {args.factor}): {time.perf_counter() - started:.1f} s")

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from bench import province
-from eldercare.models import Area
+from eldercare.models import Area, User
 from oversight import rollup
 from registry.models import Elder
 from tests.factories import make_elder
@@ -30,10 +30,11 @@ def test_a_small_province_is_generated_by_copy_and_reads_like_the_county(client,
     assert rollup.differences() == []  # rebuilt after the COPY, which ran with the triggers off
     elder = Elder.objects.filter(village__code__startswith="5160").first()
     elder.full_clean(exclude=["responsible_worker"])  # a valid register row (ID number, choices …)
-    client.force_login(world.users["county"].__class__.objects.create_superuser("pvroot", password="x"))
-    county = Area.objects.get(level="county", code__startswith="5160")
-    response = client.get(reverse("oversight:dashboard"), {"area": county.code})
+    client.force_login(User.objects.get(username="pvcounty"))  # the overseers `--measure` logs in as
+    response = client.get(reverse("oversight:dashboard"))
     assert response.status_code == 200 and "基准县1" in response.content.decode()
+    client.force_login(User.objects.get(username="pvtown"))
+    assert client.get(reverse("oversight:scorecard")).status_code == 200
 
 
 def test_id_numbers_are_unique_within_a_county_at_full_scale_and_agree_with_the_sex():
