@@ -139,25 +139,19 @@ def _live(kinds=KINDS, empty=True) -> str:
       FROM visits_visit v JOIN registry_elder e ON e.id = v.elder_id GROUP BY 1, 2"""
 
 
-def rebuild_sql(kinds=KINDS, empty=True) -> str:
-    return f"""
-LOCK TABLE {TABLE} IN EXCLUSIVE MODE;
-DELETE FROM {TABLE};
-INSERT INTO {TABLE} (village_id, day, {", ".join(_columns(kinds, empty))}) {_live(kinds, empty)};
-"""
-
-
 TRIGGERS_SQL = triggers_sql()
-REBUILD_SQL = rebuild_sql()
 
 
 def rebuild() -> int:
     """Recompute the rollup from the visits (one transaction: readers see the old rows until it
-    commits; writers of visits wait for it). Returns the number of village-days."""
+    commits; writers of visits wait for it). Returns the number of village-days. The rows are
+    written in village order: the triggers add each day's rows for every village as visits come,
+    so one county's year lies on one page per village-day (33,000 pages at province scale);
+    after a rebuild it lies on a few hundred."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {TABLE}")
-        cursor.execute(f"INSERT INTO {TABLE} (village_id, day, {', '.join(_columns(KINDS, True))}) {_live()}")
+        cursor.execute(f"INSERT INTO {TABLE} (village_id, day, {', '.join(_columns(KINDS, True))}) {_live()} ORDER BY 1, 2")
         return cursor.rowcount
 
 
