@@ -243,7 +243,7 @@ METRICS_LIST = [
     Metric("health_checked", _("今年已体检"), HEALTH_DUE, Q(checked_this_year=True), denominator="health_due",
            worse_when_higher=False, policy=P_HEALTH),
     Metric("checks_done", _("体检人次"), CHECKS, semantics=WITHIN, worse_when_higher=False, policy=P_HEALTH),
-    Metric("contract_valid", _("家庭医生签约有效"), REGISTER, Q(contract_valid_until__isnull=False),
+    Metric("contract_valid", _("家庭医生签约有效"), REGISTER, Q(has_valid_contract=True),
            denominator="active", worse_when_higher=False, policy=P_HEALTH),
     # 协议与赡养人
     Metric("agreements_expiring", _("协议30天内到期"), AGREEMENTS, policy=P_AGREEMENT),

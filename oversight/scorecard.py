@@ -29,7 +29,7 @@ from oversight.metrics import (
     compute,
 )
 from registry.choices import ElderStatus
-from registry.models import Elder, ElderGuardian, ElderStatusChange, Guardian
+from registry.models import Elder, ElderGuardian, ElderStatusChange, Guardian, latest_birth_date
 from relief.choices import CaseEventAction
 from relief.models import CaseEvent, Referral, with_reassessment
 from services.models import Pairing
@@ -48,6 +48,11 @@ MIN_AGE = 60
 
 def _year_ago():
     return timezone.now() - timedelta(days=CONFIRM_DAYS)
+
+
+def _latest_birth_of_min_age():
+    """Born after this day: under 60 today (age < 60 without every row's AGE(): latest_birth_date)."""
+    return latest_birth_date(MIN_AGE, timezone.localdate())
 
 
 # --- Sources of the scorecard's own rows --------------------------------------------------
@@ -131,7 +136,8 @@ SCORECARD_METRICS = [
     Metric("sc_status_changes", _("本期状态变更"), STATUS_CHANGES, semantics=WITHIN, worse_when_higher=False),
     Metric("sc_status_late", _("超过30天才登记的状态变更"), STATUS_CHANGES,
            Q(created_at__date__gt=F("changed_on") + timedelta(days=STATUS_RECORD_DAYS)), semantics=WITHIN),
-    Metric("sc_implausible", _("不满60岁或重复登记的老人"), REGISTER_CHECKS, Q(age__lt=MIN_AGE) | Q(has_twin=True)),
+    Metric("sc_implausible", _("不满60岁或重复登记的老人"), REGISTER_CHECKS,
+           Q(birth_date__gt=_latest_birth_of_min_age) | Q(has_twin=True)),
     Metric("sc_risk_reviewed", _("在册老人(风险评估)"), RISK_REVIEW, worse_when_higher=False),
     Metric("sc_risk_not_current", _("未评估或须复评的老人"), RISK_REVIEW, Q(assessment_current=False)),
     Metric("sc_high_risk", _("高风险老人"), HIGH_RISK, worse_when_higher=False),

@@ -50,6 +50,19 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+def latest_birth_date(age: int, day: date) -> date:
+    """The latest birth date of someone `age` or older on `day`: age_on(b, day) >= age exactly when
+    b <= this date. It is `day` `age` years earlier; a 29 February in a year without one is the
+    28th (born 1 March that year, one is still a year short on the 29th).
+
+    Comparing birth dates with it answers "aged at least `age`" without computing every row's age
+    (PostgreSQL's AGE() per elder was a fifth of the register's grouped queries)."""
+    try:
+        return day.replace(year=day.year - age)
+    except ValueError:
+        return day.replace(year=day.year - age, day=28)
+
+
 ELDER_MINIMUM_AGE = 60  # 留守老年人: 60 周岁及以上 on the day of registration
 
 
@@ -98,7 +111,10 @@ class ElderQuerySet(ScopedQuerySet):
             output_field=models.IntegerField(),
         )
         return self.annotate(age=age).annotate(
-            is_very_old=ExpressionWrapper(Q(age__gte=VERY_OLD_AGE), output_field=models.BooleanField()),
+            # age >= 80, as a comparison with one date rather than every row's AGE() (exactly the
+            # same rows: latest_birth_date), inlined twice per elder in the register's counts.
+            is_very_old=ExpressionWrapper(Q(birth_date__lte=latest_birth_date(VERY_OLD_AGE, today)),
+                                          output_field=models.BooleanField()),
         ).annotate(
             # 重点对象: the policy's 经济困难家庭的高龄、失能 elders, plus every 失能独居 elder.
             is_key_target=ExpressionWrapper(

@@ -523,17 +523,21 @@ class FamilyDoctorContract(models.Model):
 
 
 def with_health_status(elders, today=None):
-    """Annotate Elder rows with `checked_this_year` (yes/no) and `contract_valid_until` (or None).
+    """Annotate Elder rows with `checked_this_year` (yes/no), `contract_valid_until` (or None) and
+    `has_valid_contract` (yes/no: `contract_valid_until` is set).
 
     The one definition of "checked this year" (calendar year of `today`, Asia/Shanghai local date)
     used by the worklist, the coverage figure, the profile panel and the village's yes/no view.
+    `has_valid_contract` is for counting: it asks whether a valid contract exists rather than
+    which one runs longest (the county's 签约有效 count: no ordered search per elder).
     """
     today = today or timezone.localdate()
     checks = HealthCheck.objects.filter(elder_id=OuterRef("pk"), checked_on__year=today.year)
-    contract = (FamilyDoctorContract.objects.filter(elder_id=OuterRef("pk")).valid_on(today)
-                .order_by("-valid_until").values("valid_until")[:1])
+    valid = FamilyDoctorContract.objects.filter(elder_id=OuterRef("pk")).valid_on(today)
+    contract = valid.order_by("-valid_until").values("valid_until")[:1]
     return elders.annotate(checked_this_year=Exists(checks),
-                           contract_valid_until=Subquery(contract, output_field=models.DateField()))
+                           contract_valid_until=Subquery(contract, output_field=models.DateField()),
+                           has_valid_contract=Exists(valid))
 
 
 def contract_claims_to_verify(elders, today=None):

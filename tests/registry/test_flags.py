@@ -1,12 +1,12 @@
 """Derived flags: each defined once, read the same way by lists, filters and the profile."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from registry.models import Elder
+from registry.models import Elder, ElderQuerySet, age_on, latest_birth_date
 from tests.factories import birth_for_age, make_elder, make_id_number
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +20,33 @@ def flags(elder):
 @pytest.mark.parametrize(("age", "very_old"), [(79, False), (80, True), (81, True)])
 def test_very_old_starts_at_exactly_80(world, age, very_old):
     assert make_elder(world.village, age=age).is_very_old is very_old
+
+
+def test_latest_birth_date_answers_age_at_least_for_every_day_and_birth_date():
+    """born <= latest_birth_date(age, day) exactly when age_on(born, day) >= age — over every day of
+    two leap years and their neighbours, and birth dates around 29 February."""
+    days = [date(2023, 12, 1) + timedelta(days=n) for n in range(1, 1300)]  # 2024 and 2028 are leap years
+    for age in (60, 65, 79, 80, 81):
+        for day in days:
+            limit = latest_birth_date(age, day)
+            assert age_on(limit, day) >= age, (age, day)
+            assert age_on(limit + timedelta(days=1), day) < age, (age, day)
+
+
+@pytest.mark.parametrize("day", [date(2024, 2, 28), date(2024, 2, 29), date(2024, 3, 1), date(2025, 2, 28),
+                                 date(2025, 3, 1), date(2026, 2, 28), date(2026, 3, 1)])
+def test_very_old_in_sql_is_age_80_or_more_around_29_february(world, day):
+    """The register's 高龄 (a birth-date comparison) marks exactly the elders PostgreSQL's AGE() makes
+    80 or older, on and around 29 February, for elders born on and around one."""
+    births = [date(1944, 2, 28), date(1944, 2, 29), date(1944, 3, 1), date(1945, 2, 28), date(1945, 3, 1),
+              date(1946, 2, 28), date(1946, 3, 1)]
+    for birth in births:
+        make_elder(world.village, id_number=make_id_number(birth))
+    rows = ElderQuerySet(Elder).with_flags(day).values_list("birth_date", "age", "is_very_old")
+    assert len(rows) == len(births)
+    for birth, age, very_old in rows:
+        assert age == age_on(birth, day)
+        assert very_old is (age >= 80), (birth, day, age)
 
 
 def test_the_day_before_the_80th_birthday_is_not_very_old(world):
