@@ -20,14 +20,15 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from eldercare.choices import AreaLevel
 from eldercare.models import Area
-from oversight.metrics import METRICS, compute, share
-from oversight.models import VisitDay
+from oversight.metrics import METRICS, REGISTER, VISITS, WITHIN, Metric, compute, share
 from oversight.rollup import KINDS
-from registry.choices import ElderStatus
+from registry.choices import ElderSex, ElderStatus
 from registry.models import Elder, ElderStatusChange
 from relief.choices import ReliefCaseType
 from relief.models import ReliefCase
@@ -36,6 +37,24 @@ from visits.choices import VisitMethod, VisitOutcome
 
 UNIT_METRICS = ["active", "key_target", "disabled_alone", "risk_high", "visits_done", "visited", "overdue",
                 "cases_new", "cases_closed", "health_checked", "contract_valid"]
+
+# The report's own figures, defined like the dashboard's (oversight.metrics) and counted in the same
+# grouped queries as the main table: the register's sexes, and the visits by method × outcome, each
+# the sum of its rollup column (oversight.rollup.KINDS; the rollup equals the live counts after
+# every write, tests/oversight/test_rollup.py). Registered in METRICS, so each has its drill-down.
+REPORT_METRICS = [
+    Metric("male", gettext_lazy("其中男"), REGISTER, Q(sex=ElderSex.MALE), denominator="active"),
+    Metric("female", gettext_lazy("其中女"), REGISTER, Q(sex=ElderSex.FEMALE), denominator="active"),
+    *[Metric(f"visits_{column}", format_lazy("{}·{}", VisitMethod(method).label, VisitOutcome(outcome).label), VISITS,
+             Q(method=method, outcome=outcome), semantics=WITHIN, worse_when_higher=False, rollup=column)
+      for method, outcome, column in KINDS],
+]
+for _metric in REPORT_METRICS:
+    assert _metric.name not in METRICS, _metric.name
+    METRICS[_metric.name] = _metric
+# The figures of 二、在册老人规模与构成, in the table's order (counted with the main table's).
+REGISTER_ROWS = ["active", "male", "female", "very_old", "disabled", "hardship", "alone", "disabled_alone",
+                 "key_target"]
 
 
 @dataclass
@@ -71,11 +90,13 @@ def _by_unit(queryset, path, length, **aggregates):
 def build_report(user, area, period) -> Report:
     """The report of `area` for `period`, live (see `report_for` for stored ones)."""
     units, length = _units(user, area)
-    # The metrics of the main table, also the health table's totals (one computation of each source).
-    figures = compute([*(METRICS[name] for name in UNIT_METRICS), METRICS["scheduled"], METRICS["health_due"]],
-                      user, period, area.code, length)
-    tables = [_overview(figures, units, length), _register(user, area, period),
-              _movements(user, area, period), _visits(user, area, period), _relief(user, area, period),
+    # The metrics of the main table, also those of the register, visits and health tables (one
+    # grouped query per source: the register, the schedule, the rollup …, whatever the tables).
+    names = dict.fromkeys([*UNIT_METRICS, "scheduled", "health_due", *REGISTER_ROWS,
+                           *(f"visits_{column}" for _method, _outcome, column in KINDS)])
+    figures = compute([METRICS[name] for name in names], user, period, area.code, length)
+    tables = [_overview(figures, units, length), _register(figures.total),
+              _movements(user, area, period), _visits(figures.total), _relief(user, area, period),
               _health(user, area, period, figures.total), _services(user, area, period)]
     for table in tables:  # plain values (lazy labels become text): the stored copy is JSON
         table.title, table.header = str(table.title), [str(h) for h in table.header]
@@ -98,18 +119,10 @@ def _overview(figures, units, length):
     return table
 
 
-def _register(user, area, period):
-    elders = Elder.objects.for_user(user).active().filter(village__code__startswith=area.code)
-    counts = elders.aggregate(
-        total=Count("pk"), very_old=Count("pk", filter=Q(is_very_old=True)),
-        disabled=Count("pk", filter=Q(is_disabled=True)), hardship=Count("pk", filter=Q(is_hardship=True)),
-        alone=Count("pk", filter=Q(is_alone=True)), disabled_alone=Count("pk", filter=Q(is_disabled_alone=True)),
-        key_target=Count("pk", filter=Q(is_key_target=True)), male=Count("pk", filter=Q(sex="male")),
-        female=Count("pk", filter=Q(sex="female")))
-    labels = [("total", _("在册老人")), ("male", _("其中男")), ("female", _("其中女")), ("very_old", _("高龄(80岁以上)")),
-              ("disabled", _("失能(含半失能)")), ("hardship", _("经济困难")), ("alone", _("独居")),
-              ("disabled_alone", _("失能独居")), ("key_target", _("重点对象"))]
-    rows = [[label, counts[key], share(counts[key], counts["total"]) if key != "total" else ""] for key, label in labels]
+def _register(totals):
+    """The register's make-up: the main table's totals (`totals`, the area's figures)."""
+    rows = [[METRICS[name].label, totals[name], share(totals[name], totals["active"]) if name != "active" else ""]
+            for name in REGISTER_ROWS]
     return Table(_("二、在册老人规模与构成（期末）"), [_("项目"), _("人数"), _("占在册(%)")], rows)
 
 
@@ -127,17 +140,13 @@ def _movements(user, area, period):
     return Table(_("三、本期增减（按原因）"), [_("变动"), _("人数")], rows)
 
 
-def _visits(user, area, period):
-    """Visits by method and outcome, summed from the visit rollup (oversight.rollup: its method ×
-    outcome columns equal the live counts after every write; a year of the county is ~56,000
+def _visits(totals):
+    """Visits by method and outcome: the area's figures of the method × outcome metrics, summed
+    from the visit rollup with the main table's 巡访次数 (a year of the county is ~56,000
     village-days instead of ~450,000 visits)."""
-    days = VisitDay.objects.for_user(user).filter(village__code__startswith=area.code, day__gte=period.start,
-                                                  day__lte=period.on)
-    sums = days.aggregate(**{column: Sum(column) for _method, _outcome, column in KINDS})
-    counts = {(method, outcome): sums[column] or 0 for method, outcome, column in KINDS}
     rows = []
     for method, label in VisitMethod.choices:
-        values = [counts.get((method, o), 0) for o in VisitOutcome.values]
+        values = [totals[f"visits_{method}_{outcome}"] for outcome in VisitOutcome.values]
         rows.append([label, *values, sum(values)])
     totals = [sum(row[n] for row in rows) for n in range(1, len(VisitOutcome.values) + 2)]
     rows.append([_("合计"), *totals])
@@ -185,9 +194,10 @@ def _services(user, area, period):
     totals = records.aggregate(n=Count("pk"), elders=Count("elder", distinct=True),
                                minutes=Sum("duration_minutes", filter=Q(volunteer__isnull=False)),
                                volunteers=Count("volunteer", distinct=True))
-    pairings = Pairing.objects.for_user(user).filter(elder__village__code__startswith=area.code)
-    current = pairings.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=period.on), started_on__lte=period.on).count()
-    started = pairings.filter(started_on__gte=period.start, started_on__lte=period.on).count()
+    pairings = Pairing.objects.for_user(user).filter(elder__village__code__startswith=area.code).aggregate(
+        current=Count("pk", filter=Q(Q(ended_on__isnull=True) | Q(ended_on__gt=period.on), started_on__lte=period.on)),
+        started=Count("pk", filter=Q(started_on__gte=period.start, started_on__lte=period.on)))
+    current, started = pairings["current"], pairings["started"]
     rows = [[_("服务记录"), totals["n"]], [_("受服务老人"), totals["elders"]],
             [_("参与志愿者"), totals["volunteers"]], [_("志愿服务时长(小时)"), round((totals["minutes"] or 0) / 60, 1)],
             [_("期末结对帮扶"), current], [_("本期新结对"), started]]

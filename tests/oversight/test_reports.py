@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from eldercare.models import AccessEvent
@@ -114,3 +115,24 @@ def test_snapshots_are_scoped_to_the_area(world):
     assert set(ReportSnapshot.objects.for_user(world.users["town"]).values_list("area_code", flat=True)) == {
         world.town.code}
     assert not ReportSnapshot.objects.for_user(world.users["village"]).exists()
+
+
+def test_the_reports_own_figures_are_their_drill_down_lists(world):
+    """其中男 / 其中女 and the visits by method × outcome are metrics like the dashboard's: each figure,
+    for the county, a town and per unit, is the length of its list."""
+    from oversight.metrics import compute, rows_of
+    from oversight.reports import REPORT_METRICS
+
+    make_elder(world.village, name="甲")
+    b = make_elder(world.village2, name="乙", male=False)
+    make_elder(world.other_village, name="丙", male=False)
+    make_visit(b, world.users["village2"], days_ago=0, method="home", outcome="attention")
+    make_visit(b, world.users["village2"], days_ago=0)
+    county, period = world.users["county"], Period(MONTH, timezone.localdate())
+    for area, length in ((world.county.code, 9), (world.town.code, 12)):
+        figures = compute(REPORT_METRICS, county, period, area, length)
+        for metric in REPORT_METRICS:
+            assert figures.total[metric.name] == rows_of(metric, county, period, area).count(), metric.name
+            for unit, values in figures.units.items():
+                assert values.get(metric.name, 0) == rows_of(metric, county, period, unit).count(), (metric.name, unit)
+    assert figures.total["female"] == 1 and figures.total["visits_home_attention"] == 1

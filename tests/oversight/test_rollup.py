@@ -35,7 +35,9 @@ def assert_rollup_is_live(world):
     county = world.users["county"]
     for period in (Period(MONTH, timezone.localdate()), Period(YEAR, timezone.localdate())):
         for area, length in ((world.county.code, 9), (world.town.code, 12), (world.village.code, None)):
-            names = ("visits_done", "visits_home", "sc_empty_visits")
+            # (with the reports' visits by method × outcome: one metric per rollup column)
+            names = ("visits_done", "visits_home", "sc_empty_visits",
+                     *(f"visits_{column}" for _method, _outcome, column in rollup.KINDS))
             figures = compute([METRICS[name] for name in names], county, period, area, length)
             for name in names:
                 assert figures.total[name] == rows_of(METRICS[name], county, period, area).count(), (name, area)
@@ -45,7 +47,8 @@ def assert_rollup_is_live(world):
     # …and the reports' visits by method and outcome, summed from it, are the visits counted live.
     for area in (world.county, world.town, world.village2):
         period = Period(YEAR, timezone.localdate())
-        table = reports._visits(county, area, period)
+        kinds = [METRICS[f"visits_{column}"] for _method, _outcome, column in rollup.KINDS]
+        table = reports._visits(compute(kinds, county, period, area.code, None).total)
         live = Visit.objects.filter(elder__village__code__startswith=area.code, visited_at__gte=period.since(),
                                     visited_at__lt=period.until())
         for (label, *counts), method in zip(table.rows, VisitMethod.values, strict=False):
