@@ -436,8 +436,9 @@ class RiskAssessment(models.Model):
                 violation_error_message=_("确认等级与系统建议不同时，请填写调整理由。")),
         ]
         indexes = [
-            # the elder's latest assessment (profile panel, reassessment due)
-            models.Index(fields=["elder", "-confirmed_at"], name="riskassessment_elder_latest"),
+            # the elder's latest assessment (profile panel, reassessment due: with_reassessment's
+            # ORDER BY confirmed_at DESC, id DESC LIMIT 1 reads the first entry, no sort per elder)
+            models.Index(fields=["elder", "-confirmed_at", "-id"], name="riskassessment_elder_latest"),
         ]
 
     def __str__(self):
