@@ -5,7 +5,7 @@ own scoped managers and definitions (`annotate_schedule` for overdue, `with_cloc
 clocks, `with_health_status` for health coverage, the register's flag annotations …), never a
 re-derivation. The dashboard figure is that queryset counted per village in ONE grouped query per
 `Source` (several metrics of one source share the query as `COUNT(*) FILTER (WHERE …)`, which is
-the count of `source.filter(q)`); the drill-down list is `rows()` itself, so the figure and the
+the count of `source.filter(q)`; a source that only annotates another's rows shares that one's); the drill-down list is `rows()` itself, so the figure and the
 list cannot disagree. Town and county figures are the same query grouped by a shorter prefix of
 the village code. A rate is a metric with a `denominator` (another metric).
 
@@ -67,6 +67,19 @@ class Source:
     # The rows are today's state (the register, the schedule, open cases …), whatever the period:
     # a figure from such a source cannot be read "as of" a past day (`Metric.current_only`).
     state: bool = False
+    # A source whose rows are another source's (`extends`) with more annotations (`annotate`:
+    # (queryset, user, period) -> that queryset annotated): its metrics are counted in the other's
+    # grouped query, with the annotations of every such source the figures need, so the rows are
+    # read once (the schedule and the scorecard's register checks are the register's 在册 elders).
+    # Made by `extension()`, whose `rows` are exactly that: the drill-down is the same queryset.
+    extends: "Source | None" = None
+    annotate: Callable | None = None
+
+
+def extension(base: Source, name: str, annotate: Callable) -> Source:
+    """A source of `base`'s rows with `annotate`'s annotations (see `Source.extends`)."""
+    return Source(name, lambda user, period: annotate(base.rows(user, period), user, period), base.village,
+                  base.kind, base.date_field, state=base.state, extends=base, annotate=annotate)
 
 
 @dataclass(frozen=True)
@@ -133,10 +146,6 @@ def _health_due(user, period):
     return with_health_status(health_check_due_elders(Elder.objects.for_user(user), today), today)
 
 
-def _schedule(user, period):
-    return annotate_schedule(Elder.objects.for_user(user))
-
-
 def _visits(user, period):
     return Visit.objects.for_user(user).filter(visited_at__gte=period.since(), visited_at__lt=period.until())
 
@@ -171,7 +180,8 @@ def _refusals(user, period):
 
 REGISTER = Source("register", _register, "village__code", "elder", state=True)
 HEALTH_DUE = Source("health_due", _health_due, "village__code", "elder", state=True)
-SCHEDULE = Source("schedule", _schedule, "village__code", "elder", state=True)
+# The schedule of the 在册 elders (annotate_schedule keeps only them): the register's rows.
+SCHEDULE = extension(REGISTER, "schedule", lambda rows, user, period: annotate_schedule(rows))
 VISITS = Source("visits", _visits, "elder__village__code", "visit", date_field="visited_at", rollup=_visit_days)
 CASES = Source("cases", _cases, "village__code", "case", state=True)
 CASES_REPORTED = Source("cases_reported", _cases_between("reported_at"), "village__code", "case", "reported_at")
@@ -301,8 +311,8 @@ def compute(metrics, user, period, area_code: str, unit_length: int | None) -> F
     for metric in metrics:
         if metric.from_rollup and metric.source not in live_sources:
             rolled.append(metric)
-        else:
-            by_source.setdefault(metric.source, []).append(metric)
+        else:  # an extension's metrics are counted in the query of the source it extends
+            by_source.setdefault(metric.source.extends or metric.source, []).append(metric)
     units, total, medians = {}, {m.name: 0 for m in metrics}, {}
     by_rollup = {}
     for metric in rolled:
@@ -317,7 +327,10 @@ def compute(metrics, user, period, area_code: str, unit_length: int | None) -> F
                 values[m.name] = row[m.name] or 0
                 total[m.name] += values[m.name]
     for source, group in by_source.items():
-        rows = source.rows(user, period).filter(**{f"{source.village}__startswith": area_code})
+        rows = source.rows(user, period)
+        for extended in dict.fromkeys(m.source for m in group if m.source.extends):
+            rows = extended.annotate(rows, user, period)
+        rows = rows.filter(**{f"{source.village}__startswith": area_code})
         aggregates = {}
         for m in group:
             if m.complement_of:  # the source's rows minus the other metric's (see Metric)

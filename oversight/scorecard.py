@@ -21,12 +21,14 @@ from oversight.metrics import (
     CASES_ACCEPTED,
     CASES_REPORTED,
     METRICS,
+    REGISTER,
     SCHEDULE,
     VISITS,
     WITHIN,
     Metric,
     Source,
     compute,
+    extension,
 )
 from registry.choices import ElderStatus
 from registry.models import Elder, ElderGuardian, ElderStatusChange, Guardian, latest_birth_date
@@ -58,16 +60,16 @@ def _latest_birth_of_min_age():
 # --- Sources of the scorecard's own rows --------------------------------------------------
 
 
-def _register_checks(user, period):
-    """在册 elders with what 底数清 looks at: duplicates on the register (same name and birth date
-    in one village as another 在册 elder)."""
+def _register_checks(register, user, period):
+    """The register's 在册 elders with what 底数清 looks at: duplicates on the register (same name
+    and birth date in one village as another 在册 elder)."""
     active = Elder.objects.for_user(user).active()
     # The duplicates found once, by counting each (village, name, birth date) among the 在册
     # elders in reach (a twin is always in the same village, so in reach too), rather than one
     # search of the register per elder (the county's 30,705 searches were 3/4 of this query).
     twins = active.annotate(same=Window(Count("pk"), partition_by=[F("village_id"), F("name"), F("birth_date")])) \
         .filter(same__gt=1).values("pk")
-    return active.annotate(has_twin=ExpressionWrapper(Q(pk__in=twins), output_field=BooleanField()))
+    return register.annotate(has_twin=ExpressionWrapper(Q(pk__in=twins), output_field=BooleanField()))
 
 
 def _guardians(user, period):
@@ -80,8 +82,9 @@ def _status_changes(user, period):
     return ElderStatusChange.objects.for_user(user).filter(changed_on__gte=period.start, changed_on__lte=period.on)
 
 
-def _risk_review(user, period):
-    return with_reassessment(Elder.objects.for_user(user).active())
+def _risk_review(register, user, period):
+    """The register's 在册 elders with their reassessment (relief's definition)."""
+    return with_reassessment(register)
 
 
 def _high_risk(user, period):
@@ -109,11 +112,12 @@ def _pairings(user, period):
     return Pairing.objects.for_user(user).current().with_due()
 
 
-REGISTER_CHECKS = Source("register_checks", _register_checks, "village__code", "elder", state=True)
+# The register's rows (oversight.metrics.REGISTER), so their figures share its grouped query.
+REGISTER_CHECKS = extension(REGISTER, "register_checks", _register_checks)
 GUARDIANS = Source("guardians", _guardians, "village__code", "guardian", state=True)
 STATUS_CHANGES = Source("status_changes", _status_changes, "elder__village__code", "status_change",
                         date_field="changed_on")
-RISK_REVIEW = Source("risk_review", _risk_review, "village__code", "elder", state=True)
+RISK_REVIEW = extension(REGISTER, "risk_review", _risk_review)
 HIGH_RISK = Source("high_risk", _high_risk, "village__code", "elder", state=True)
 NO_AGREEMENT = Source("no_agreement", _no_agreement, "village__code", "elder", state=True)
 REFERRALS_RECEIVED = Source("referrals_received", _referrals_received, "case__village__code", "referral",
