@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,32 +35,9 @@ COPY_SUFFIX = "oversight"
 
 
 def main() -> None:
-    from bench.common import collect_static, ensure_county_dataset, production_env, scratch_database
+    from bench.common import measure_in_production
 
-    seeded = ensure_county_dataset()
-    if seeded is not None:
-        print(f"seed_demo --scale county (all apps): {seeded:.1f} s")
-    name, database = scratch_database(COPY_SUFFIX)
-    env = production_env(database)
-    collect_static(env)
-    try:
-        subprocess.run([sys.executable, "-m", "bench.bench_oversight", "measure"], env=env, cwd=ROOT, check=True)
-    finally:
-        _drop(name)
-
-
-def _drop(name: str) -> None:
-    """Drop the benchmark's copy of the database (a gigabyte) once measured."""
-    import psycopg
-    from django.db import connection
-
-    connection.ensure_connection()
-    info = connection.connection.info
-    params = {"host": info.host, "port": info.port, "user": info.user,
-              "password": connection.settings_dict["PASSWORD"] or None}
-    connection.close()
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    measure_in_production("bench_oversight", COPY_SUFFIX)
 
 
 # (label, username, URL, target ms)
@@ -106,7 +82,7 @@ def measure() -> None:
     from django.db import connection
     from django.test import Client
 
-    from bench.common import cpu_seconds, load_average, print_profile
+    from bench.common import StatementTimes, backend_pid, cpu_seconds, load_average, print_profile
     from eldercare.models import User
     from registry.models import Elder
     from visits.models import Visit
@@ -121,18 +97,8 @@ def measure() -> None:
           f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} CPUs, {load_average()}", flush=True)
     accounts = dict(pair.split("=") for pair in os.environ.get("BENCH_OVERSIGHT_ACCOUNTS", "town=town;county=county").split(";"))
     users = {role: User.objects.get(username=username) for role, username in accounts.items()}
-    with connection.cursor() as cursor:  # the PostgreSQL backend serving this process (CONN_MAX_AGE)
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
-
-    sql = []
-
-    def count(execute, sql_text, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql_text, params, many, context)
-        finally:
-            sql.append(time.perf_counter() - started)
+    backend = backend_pid()
+    sql = StatementTimes()
 
     print(f"  {'page':34} {'wall':>9} {'cpu':>9} {'db cpu':>9} {'sum':>9} queries {'sql':>9}  target")
     for label, username, url, target in PAGES:
@@ -156,7 +122,7 @@ def measure() -> None:
             timed()
         samples = [timed() for _ in range(repeat)]
         sql.clear()
-        with connection.execute_wrapper(count):
+        with connection.execute_wrapper(sql):
             client.get(url)
         wall = statistics.median(s[0] for s in samples) * 1000
         cpu = statistics.median(s[1] for s in samples) * 1000

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,15 +32,9 @@ TOWN_TARGET_MS = 80
 
 
 def main() -> None:
-    from bench.common import collect_static, ensure_county_dataset, production_env, scratch_database
+    from bench.common import measure_in_production
 
-    seeded = ensure_county_dataset()
-    if seeded is not None:
-        print(f"seed_demo --scale county: {seeded:.0f} s")
-    _, database = scratch_database(COPY_SUFFIX)
-    env = production_env(database)
-    collect_static(env)
-    subprocess.run([sys.executable, "-m", "bench.bench_pages", "measure"], env=env, cwd=ROOT, check=True)
+    measure_in_production("bench_pages", COPY_SUFFIX)
 
 
 def _pages():
@@ -84,7 +77,7 @@ def measure() -> None:
     from django.test import Client
 
     from bench.browser import parse_form
-    from bench.common import cpu_seconds, load_average, print_profile
+    from bench.common import StatementTimes, backend_pid, cpu_seconds, load_average, print_profile
     from eldercare.models import User
 
     assert not settings.DEBUG
@@ -97,9 +90,7 @@ def measure() -> None:
         clients[username] = Client(headers={"x-forwarded-proto": "https"})  # as behind nginx
         clients[username].force_login(User.objects.get(username=username))
 
-    with connection.cursor() as cursor:  # the PostgreSQL backend serving this process (CONN_MAX_AGE)
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
+    backend = backend_pid()
 
     def prepare(client, method, url):
         """The request to time: a GET, or a POST of what the visit form shows (its GET untimed)."""
@@ -119,14 +110,7 @@ def measure() -> None:
         assert response.status_code in ((302,) if method == "POST" else (200, 302)), (url, response.status_code)
         return times
 
-    sql = []
-
-    def count(execute, sql_text, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql_text, params, many, context)
-        finally:
-            sql.append(time.perf_counter() - started)
+    sql = StatementTimes()
 
     rows = []
     for label, username, method, url, target in _pages():
@@ -144,7 +128,7 @@ def measure() -> None:
         for _ in range(5):
             sql.clear()
             send = prepare(client, method, url)
-            with connection.execute_wrapper(count):
+            with connection.execute_wrapper(sql):
                 send()
             queries.append(len(sql))
             sql_ms.append(sum(sql) * 1000)

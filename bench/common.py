@@ -72,13 +72,9 @@ def scratch_database(suffix: str) -> tuple[str, dict]:
     """
     import psycopg
 
-    settings = connection.settings_dict
-    source = settings["NAME"]
+    source = connection.settings_dict["NAME"]
     name = f"{source}_{suffix}"
-    connection.ensure_connection()  # the live connection knows the host, Unix socket included
-    info = connection.connection.info
-    params = {"host": info.host, "port": info.port, "user": info.user, "password": settings["PASSWORD"] or None}
-    connection.close()
+    params = _server_params()
     with psycopg.connect(dbname=source, autocommit=True, **params) as conn:
         conn.execute("VACUUM (ANALYZE)")
     with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
@@ -89,6 +85,64 @@ def scratch_database(suffix: str) -> tuple[str, dict]:
         url = urlsplit(os.environ["DATABASE_URL"])
         return name, {"DATABASE_URL": urlunsplit(url._replace(path=f"/{name}"))}
     return name, {"EMBEDDED_DB_NAME": name}
+
+
+def _server_params() -> dict:
+    """How to reach the database server (the live connection knows the host, Unix socket
+    included); the connection is closed, so the database can be copied or dropped."""
+    connection.ensure_connection()
+    info = connection.connection.info
+    params = {"host": info.host, "port": info.port, "user": info.user,
+              "password": connection.settings_dict["PASSWORD"] or None}
+    connection.close()
+    return params
+
+
+def drop_database(name: str) -> None:
+    """Drop a benchmark's copy of the database (a gigabyte) once measured."""
+    import psycopg
+
+    with psycopg.connect(dbname="postgres", autocommit=True, **_server_params()) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def measure_in_production(module: str, copy_suffix: str | None = None, env: dict | None = None) -> None:
+    """Run `python -m bench.<module> measure` in a child process with the README's production
+    settings (production_env; static files collected as the deployment collects them): on a fresh
+    copy of the county dataset named after `copy_suffix`, dropped once measured, or without one on
+    the configured database in place (the province dataset: a copy would be many gigabytes)."""
+    database, name = dict(env or {}), None
+    if copy_suffix:
+        seeded = ensure_county_dataset()
+        if seeded is not None:
+            print(f"seed_demo --scale county: {seeded:.0f} s")
+        name, copy_env = scratch_database(copy_suffix)
+        database.update(copy_env)
+    child_env = production_env(database)
+    collect_static(child_env)
+    try:
+        subprocess.run([sys.executable, "-m", f"bench.{module}", "measure"], env=child_env, cwd=ROOT, check=True)
+    finally:
+        if name:
+            drop_database(name)
+
+
+def backend_pid() -> int:
+    """The PostgreSQL backend serving this process (its connection stays open: CONN_MAX_AGE)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+class StatementTimes(list):
+    """`with connection.execute_wrapper(times):` appends each statement's seconds to `times`."""
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.append(time.perf_counter() - started)
 
 
 def production_env(database_env: dict) -> dict:

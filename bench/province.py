@@ -260,14 +260,9 @@ def measure() -> None:
     county dataset's are measured: a child process with the production settings, logged in as the
     first county's and first town's overseers. In place, not on a copy (the pages only read, and a
     copy of this database is tens of gigabytes to write)."""
-    import subprocess
+    from bench.common import measure_in_production
 
-    from bench.common import collect_static, production_env
-
-    env = production_env({"BENCH_OVERSIGHT_ACCOUNTS": "town=pvtown;county=pvcounty"})
-    collect_static(env)
-    subprocess.run([sys.executable, "-m", "bench.bench_oversight", "measure"], env=env, check=True,
-                   cwd=Path(__file__).resolve().parent.parent)
+    measure_in_production("bench_oversight", env={"BENCH_OVERSIGHT_ACCOUNTS": "town=pvtown;county=pvcounty"})
 
 
 def main(argv=None):
