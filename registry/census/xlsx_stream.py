@@ -84,7 +84,7 @@ def _attribute(name: bytes, value: bytes) -> bytes:
 
 
 # One token per row start or cell, found by one findall over a chunk of whole rows. Groups:
-#  1, 2 a row starts ('<'), and its number ('' when it has none);
+#  1, 2 a row starts ('row'), and its number ('' when it has none);
 #  3–5 a cell's column letters, style and type: as Excel, WPS, openpyxl and xlsxwriter write
 #      them (`<c r="B7" s="1" t="s">`, each optional, in this order),
 #  6–8 or the same in any order, with other attributes, spacing or quotes (tried when 3–5 fail);
@@ -92,17 +92,20 @@ def _attribute(name: bytes, value: bytes) -> bytes:
 #  10 or its plain inline string (`<is><t>…</t></is>`, as openpyxl writes text), or
 #  11 whatever else it holds (a formula and its cached value, rich text, entities);
 #  12 a row or cell start that none of the above could read: the file is refused.
+# Every token starts with '<' and a prefix, outside any group, so that the regex engine skips to
+# the next '<' in C; a cell's end tag tries the unprefixed name first.
 _TAG_END = rb"(?=[\s/>])"
 _NOT_A_START = rb"(?!<" + _P + rb"(?:c|row)" + _TAG_END + rb")"
+_CELL_END = rb"</(?:c|[A-Za-z_][\w.-]*:c)\s*>"
 _TOKEN_RE = re.compile(
-    rb"(<)" + _P + rb"row" + _TAG_END + _attribute(b"r", rb"([0-9]+)") + rb"[^>]*>"
-    + rb"|<" + _P + rb"c" + _TAG_END
+    rb"<" + _P + rb"(?:(row)" + _TAG_END + _attribute(b"r", rb"([0-9]+)") + rb"[^>]*>"
+    + rb"|c" + _TAG_END
     + rb"(?:(?:\sr=\"([A-Z]{1,3})[0-9]+\")?(?:\ss=\"([0-9]+)\")?(?:\st=\"([A-Za-z]+)\")?\s*(?=/?>)"
     + rb"|" + _attribute(b"r", rb"([A-Z]{1,3})[0-9]*") + _attribute(b"s", rb"([0-9]+)")
     + _attribute(b"t", rb"([A-Za-z]+)") + rb"[^>]*?)"
-    + rb"(?:/>|>(?:<v>([^<&\r]*)</v>|<is><t(?: xml:space=\"preserve\")?>([^<&\r]*)</t></is>)?</" + _P + rb"c\s*>"
-    + rb"|>((?:" + _NOT_A_START + rb".)*?)</" + _P + rb"c\s*>)"
-    + rb"|(<)" + _P + rb"(?:c|row)" + _TAG_END, re.S)
+    + rb"(?:/>|>(?:<v>([^<&\r]*)</v>|<is><t(?: xml:space=\"preserve\")?>([^<&\r]*)</t></is>)?" + _CELL_END
+    + rb"|>((?:" + _NOT_A_START + rb".)*?)" + _CELL_END + rb")"
+    + rb"|(c|row)" + _TAG_END + rb")", re.S)
 _VALUE_RE = re.compile(rb"<" + _P + rb"v(?:\s[^>]*)?>(.*?)</" + _P + rb"v\s*>", re.S)
 _INLINE_RE = re.compile(rb"<" + _P + rb"is(?:\s[^>]*)?>(.*?)</" + _P + rb"is\s*>", re.S)
 # Text runs: `<t>` elements outside phonetic guides (`<rPh>`, whose text is a reading, not the value).
