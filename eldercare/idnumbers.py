@@ -31,6 +31,7 @@ _WHITESPACE_RE = re.compile(r"\s+")
 _SCIENTIFIC_RE = re.compile(r"^\d+(?:\.\d+)?E\+?\d+$")
 _ID18_RE = re.compile(r"^\d{17}[\dX]$")
 _ID15_RE = re.compile(r"^\d{15}$")
+_NUMBER_TYPES = (int, float)  # not `int | float`, which builds a union at every call
 
 
 class IDNumberError(ValueError):
@@ -94,7 +95,7 @@ def parse_id_number(raw: object, *, today: date | None = None) -> ParsedID:
     today = today or timezone.localdate()
     if raw is None or isinstance(raw, bool):
         raise IDNumberError("身份证号为空，请填写 18 位身份证号")
-    if isinstance(raw, int | float):
+    if isinstance(raw, _NUMBER_TYPES):
         text = _text_from_number(raw)
     elif isinstance(raw, str):
         text = raw if raw.isascii() else unicodedata.normalize("NFKC", raw)
@@ -109,23 +110,25 @@ def parse_id_number(raw: object, *, today: date | None = None) -> ParsedID:
         raise IDNumberError("身份证号应为 18 位数字（最后一位可以是 X），请按身份证原件重新录入")
     if not text:
         raise IDNumberError("身份证号为空，请填写 18 位身份证号")
-    if _SCIENTIFIC_RE.match(text):
-        raise IDNumberError(LOST_DIGITS_MESSAGE)
 
+    # The usual case first: the four patterns exclude one another, so the order decides nothing.
     converted = False
-    if _ID15_RE.match(text):
+    if _ID18_RE.match(text):
+        if ric.calc_check_digit(text) != text[17]:
+            # Do not reveal the expected check character: the wrong digit may be any of the 18,
+            # and "fixing" the last one would turn a typo into someone else's valid number.
+            raise IDNumberError("身份证号校验位不符，号码中有数字录错，请对照身份证原件逐位核对")
+    elif _SCIENTIFIC_RE.match(text):
+        raise IDNumberError(LOST_DIGITS_MESSAGE)
+    elif _ID15_RE.match(text):
         # First-generation numbers omit the century (always 19xx) and the check character.
         body = text[:6] + "19" + text[6:]
         text = body + ric.calc_check_digit(body + "0")
         converted = True
-    elif not _ID18_RE.match(text):
-        if len(text) != 18:
-            raise IDNumberError(f"身份证号应为 18 位，这里是 {len(text)} 位，请对照身份证原件核对是否多录或漏录")
+    elif len(text) != 18:
+        raise IDNumberError(f"身份证号应为 18 位，这里是 {len(text)} 位，请对照身份证原件核对是否多录或漏录")
+    else:
         raise IDNumberError("身份证号只能由数字组成，最后一位可以是 X，请对照身份证原件核对")
-    elif ric.calc_check_digit(text) != text[17]:
-        # Do not reveal the expected check character: the wrong digit may be any of the 18,
-        # and "fixing" the last one would turn a typo into someone else's valid number.
-        raise IDNumberError("身份证号校验位不符，号码中有数字录错，请对照身份证原件逐位核对")
 
     born = _birth_date(text, today)
     sex = "male" if int(text[16]) % 2 else "female"
