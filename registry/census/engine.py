@@ -25,7 +25,7 @@ from eldercare.idnumbers import IDNumberError, ParsedID, parse_id_number
 from registry.models import ELDER_MINIMUM_AGE, fields_from_id, registration_age_error
 
 from . import normalize as nz
-from .columns import HEADER_SEARCH_ROWS, IGNORED, SERIAL, ColumnPlan, plan_columns
+from .columns import HEADER_SEARCH_ROWS, IGNORED, MAX_GUARDIANS, SERIAL, ColumnPlan, plan_columns
 from .reader import DEFAULT_MAX_BYTES, CensusFileError, Table, read_table
 
 __all__ = ["CellIssue", "CensusRow", "CensusFile", "open_census", "MINIMUM_AGE"]
@@ -102,8 +102,9 @@ _NORMALIZERS: dict[str, tuple[Normalizer, bool]] = {
     "agreement": (nz.normalize_bool, True),
     "agreement_caregiver": (nz.normalize_name, False),
     "agreement_phone": (nz.normalize_phone, False),
-    "cadre": (nz.normalize_text, True),
-    "surveyed_by": (nz.normalize_text, True),
+    # Few per village in a real census, one per row in the benchmark's: plain cells cost little either way.
+    "cadre": (nz.normalize_text, False),
+    "surveyed_by": (nz.normalize_text, False),
     "surveyed_on": (nz.normalize_date, True),
     "notes": (nz.normalize_text, False),
 }
@@ -164,13 +165,23 @@ class _Memo(dict):
         return outcome
 
 
+def _parts_by_row(parts: list[tuple[str, list]], rows: int) -> list[dict | None]:
+    """Per row, {part: value} of the given columns' filled-in cells, or None when none is."""
+    if not parts:
+        return [None] * rows
+    names = [part for part, _ in parts]
+    return [{name: value for name, value in zip(names, values) if value is not None} or None
+            for values in zip(*(results for _, results in parts))]
+
+
 def _cell_text(value: object) -> str:
     """A raw cell as text for messages."""
     return nz.to_text(value) if value is not None else ""
 
 
-# One planned column: (index, kind, key, slot, check, memo, header); `check` maps a cell to its
-# value or a _Problem, and is the _Memo's __getitem__ for the columns whose values repeat.
+# One planned column: (index, kind, key, slot, check, memo, plain, header); `check` maps a cell to
+# its value or a _Problem, and is the _Memo's __getitem__ for the columns whose values repeat;
+# `plain` (normalize.PLAIN_CELLS, for the other columns) says which cells are their own value.
 _Column = tuple
 
 
@@ -190,6 +201,11 @@ class CensusFile:
         self._columns = self._build_columns(plan)
         self._width = max(column[0] for column in self._columns) + 1
         self._serial_columns = frozenset(i for i, target in enumerate(plan.targets) if target == SERIAL)
+        # The first column of each key, as plan.column_of finds it (a list search: not per row).
+        self._index_of: dict[str, int] = {}
+        for index, target in enumerate(plan.targets):
+            self._index_of.setdefault(target, index)
+        self._id_header = self.column_header("id_number")
 
     def _build_columns(self, plan: ColumnPlan) -> list[_Column]:
         columns: list[_Column] = []
@@ -198,7 +214,7 @@ class CensusFile:
                 continue
             header = plan.headers[index]
             if target == "id_number":
-                columns.append((index, _ID, target, 0, self._parse_id, None, header))
+                columns.append((index, _ID, target, 0, self._parse_id, None, None, header))
                 continue
             if target.startswith("guardians."):
                 _, slot, part = target.split(".")
@@ -209,7 +225,9 @@ class CensusFile:
                 kind, key, slot_number = _KIND_BY_KEY.get(target, _SCALAR), target, 0
             check = _checked(self._surveyed if kind == _SURVEYED else function)
             memo = _Memo(check) if memoise else None
-            columns.append((index, kind, key, slot_number, memo.__getitem__ if memo is not None else check, memo, header))
+            plain = None if memoise or kind == _SURVEYED else nz.PLAIN_CELLS.get(function)
+            columns.append((index, kind, key, slot_number, memo.__getitem__ if memo is not None else check, memo, plain,
+                            header))
         return columns
 
     def _parse_id(self, value: object) -> object:
@@ -232,7 +250,7 @@ class CensusFile:
 
     def column_header(self, key: str) -> str:
         """The header as written of the column holding `key` ('' when the sheet has none)."""
-        index = self._plan.column_of(key)
+        index = self._index_of.get(key)
         return self._plan.headers[index] if index is not None else ""
 
     def close(self) -> None:
@@ -304,9 +322,14 @@ class CensusFile:
         given: dict[int, list[tuple[list, tuple, str]]] = {_SEX: [], _BIRTH: []}
         ids: list = [None] * len(numbered)
         problems: dict[int, list[tuple[_Problem, object, str]]] = defaultdict(list)  # row → in column order
-        for index, kind, key, slot, check, memo, header in self._columns:
+        for index, kind, key, slot, check, memo, plain, header in self._columns:
             cells = cells_by_column[index]
-            results = list(map(check, cells))
+            if plain is None:
+                results = list(map(check, cells))
+            elif kind == _PHONES:
+                results = [[cell] if cell.__class__ is str and plain(cell) else check(cell) for cell in cells]
+            else:
+                results = [cell if cell.__class__ is str and plain(cell) else check(cell) for cell in cells]
             if (not memo.problems.isdisjoint(cells)) if memo is not None else _Problem in map(type, results):
                 for position, result in enumerate(results):
                     if result.__class__ is _Problem:
@@ -324,33 +347,38 @@ class CensusFile:
                 given[kind].append((results, cells, header))
 
         keys = [key for key, _ in scalars]  # never empty: the name column is one
+        # Each guardian slot's cells, row by row: {part: value} of those filled in.
+        slots = [_parts_by_row([(part, results) for slot, part, results in guardians if slot == number], len(numbered))
+                 for number in range(MAX_GUARDIANS)]
         checked = []
         by_row = zip(*(results for _, results in scalars), strict=True)
         for position, ((row_number, cells), row_values) in enumerate(zip(numbered, by_row, strict=True)):
-            values = {key: value for key, value in zip(keys, row_values, strict=True) if value is not None}
+            values = {key: value for key, value in zip(keys, row_values) if value is not None}
             errors: list[CellIssue] | tuple = ()
             warnings: list[CellIssue] | tuple = ()
-            for problem, raw, header in problems.get(position, ()):
-                text = _cell_text(raw)
-                errors = [*errors, *(CellIssue(header, text, message) for message in problem.errors)]
-                warnings = [*warnings, *(CellIssue(header, text, message) for message in problem.warnings)]
+            if position in problems:
+                for problem, raw, header in problems[position]:
+                    text = _cell_text(raw)
+                    errors = [*errors, *(CellIssue(header, text, message) for message in problem.errors)]
+                    warnings = [*warnings, *(CellIssue(header, text, message) for message in problem.warnings)]
             for results in phones:
                 found = results[position]
                 if found is not None:
-                    merged = values.setdefault("phones", [])
-                    merged.extend(phone for phone in found if phone not in merged)
+                    merged = values.get("phones")
+                    if merged is None:
+                        values["phones"] = list(dict.fromkeys(found))
+                    else:
+                        merged.extend(phone for phone in found if phone not in merged)
             row = CensusRow(row_number, cells, values, errors, warnings)
             parsed_id = ids[position]
-            self._check_required(row, parsed_id, cells)
+            if parsed_id is None or "village" not in values or "name" not in values:
+                self._check_required(row, parsed_id, cells)
             if parsed_id is not None:
                 self._apply_id(row, parsed_id, self._given(given[_SEX], position),
                                self._given(given[_BIRTH], position), cells)
-            slots: list[dict] = [{}, {}]
-            for slot, part, results in guardians:
-                found = results[position]
-                if found is not None:
-                    slots[slot][part] = found
-            self._apply_guardians(row, slots)
+            row_guardians = [slot_rows[position] for slot_rows in slots]
+            if any(row_guardians):
+                self._apply_guardians(row, row_guardians)
             if values.get("agreement") is True and "agreement_caregiver" not in values:
                 row.add_error(
                     CellIssue(
@@ -365,7 +393,7 @@ class CensusFile:
                 if first_row != row_number:
                     row.add_error(
                         CellIssue(
-                            self.column_header("id_number"),
+                            self._id_header,
                             _cell_text(self._cell(cells, "id_number")),
                             f"与第 {first_row} 行身份证号重复，同一人只能填写一行；请删除重复的行或核对身份证号",
                         )
@@ -383,7 +411,7 @@ class CensusFile:
         return found
 
     def _cell(self, cells: list, key: str) -> object:
-        index = self._plan.column_of(key)
+        index = self._index_of.get(key)
         return cells[index] if index is not None and index < len(cells) else None
 
     def _check_required(self, row: CensusRow, parsed_id: ParsedID | None, cells: list) -> None:
@@ -399,12 +427,12 @@ class CensusFile:
 
     def _apply_id(self, row: CensusRow, parsed: ParsedID, sex_given, birth_given, cells: list) -> None:
         values = row.values
-        id_header = self.column_header("id_number")
-        id_text = _cell_text(self._cell(cells, "id_number"))
+        id_header = self._id_header
         values.update(fields_from_id(parsed))  # the model's own rule: ID number, sex, birth date
         if parsed.converted_from_15:
             row.add_warning(
-                CellIssue(id_header, id_text, f"15 位老身份证号已自动升级为 18 位：{parsed.number}，请核对")
+                CellIssue(id_header, _cell_text(self._cell(cells, "id_number")),
+                          f"15 位老身份证号已自动升级为 18 位：{parsed.number}，请核对")
             )
         if sex_given is not None and sex_given[0] != parsed.sex:
             shown = "男" if parsed.sex == "male" else "女"
@@ -433,9 +461,9 @@ class CensusFile:
         on = values.get("surveyed_on") or self.today
         error = registration_age_error(parsed.birth_date, on, "调查时" if "surveyed_on" in values else "目前")
         if error:
-            row.add_error(CellIssue(id_header, id_text, error))
+            row.add_error(CellIssue(id_header, _cell_text(self._cell(cells, "id_number")), error))
 
-    def _apply_guardians(self, row: CensusRow, guardians: list[dict]) -> None:
+    def _apply_guardians(self, row: CensusRow, guardians: list[dict | None]) -> None:
         found = []
         for slot, guardian in enumerate(guardians):
             if not guardian:

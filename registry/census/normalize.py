@@ -58,6 +58,7 @@ __all__ = [
     "RELATIONS",
     "SEXES",
     "Vocabulary",
+    "PLAIN_CELLS",
 ]
 
 
@@ -483,6 +484,24 @@ def normalize_phone(value: object) -> tuple[str | None, str | None]:
         extra = f"这里只能保存一个号码，已保存 {phones[0]}，其余号码（{'、'.join(phones[1:])}）未保存"
         warning = f"{warning}；{extra}" if warning else extra
     return phones[0], warning
+
+
+# --- cells that are their own value ----------------------------------------------------------
+
+# Text a normaliser gives back unchanged (normalize_phones: as a list of one): CJK ideographs
+# (U+4E00–U+9FFF, none of which NFKC changes) and ASCII letters and digits, so nothing to fold,
+# trim, strip of a leading apostrophe, or unify. The engine takes such cells as they are, without
+# calling the normaliser (a county census has a million of them); test_normalize.py holds each
+# normaliser to its pattern.
+_PLAIN_TEXT_RE = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]+")
+_PLAIN_NAME_RE = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]{1,30}")
+_PLAIN_PHONE_RE = re.compile(r"1[3-9][0-9]{9}")
+PLAIN_CELLS = {
+    normalize_text: _PLAIN_TEXT_RE.fullmatch,
+    normalize_name: _PLAIN_NAME_RE.fullmatch,
+    normalize_phones: _PLAIN_PHONE_RE.fullmatch,
+    normalize_phone: _PLAIN_PHONE_RE.fullmatch,
+}
 
 
 # --- dates -----------------------------------------------------------------------------------

@@ -363,3 +363,36 @@ def test_vocabulary_canonical_texts_are_the_choice_labels():
     with translation.override("zh-hans"):
         for vocabulary, enum in pairs:
             assert vocabulary.labels == {member.value: str(member.label) for member in enum}
+
+
+_CJK = "".join(map(chr, range(0x4E00, 0xA000)))
+
+
+@pytest.mark.parametrize("normalizer", list(nz.PLAIN_CELLS))
+def test_plain_cells_are_their_own_value(normalizer):
+    """The engine takes a cell that matches normalize.PLAIN_CELLS[normalizer] as its value without
+    calling the normaliser: that must be exactly what the normaliser would give."""
+    plain = nz.PLAIN_CELLS[normalizer]
+    if normalizer in (nz.normalize_phones, nz.normalize_phone):
+        samples = ["13800000000", "19912345678", "15011112222"]
+    else:
+        # Every ideograph of the range, alone and thirty at a time, and ASCII letters and digits.
+        samples = [*_CJK, *(_CJK[i:i + 30] for i in range(0, len(_CJK), 30)), "张三", "李家湾村3组15号", "Li", "A1"]
+    for text in samples:
+        assert plain(text), text
+        expected = [text] if normalizer is nz.normalize_phones else text
+        assert normalizer(text) == (expected, None), text
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [("", ""), (" 张三", " 13800000000"), ("张三 ", "13800000000 "), ("张 三", "138 0000 0000"), ("张\u200b三", "1380000000"),
+     ("'=1", "12800000000"), ("阿依古丽·买买提", "+8613800000000"), ("Ｌｉ", "１３８００００００００"), ("张" * 31, "138-0000-0000"),
+     ("﨑", "0831-7654321"), ("⺠", "13800000000、13900000000")],
+)
+def test_cells_that_need_their_normaliser_are_not_plain(text, phone):
+    """Spaces, invisible characters, a leading apostrophe, dots, full-width or compatibility
+    characters, names over 30 characters, anything but one plain mobile number: the normaliser's."""
+    assert not nz.PLAIN_CELLS[nz.normalize_name](text)
+    assert not nz.PLAIN_CELLS[nz.normalize_text](text) or len(text) > 30  # free text has no length limit
+    assert not nz.PLAIN_CELLS[nz.normalize_phones](phone)
