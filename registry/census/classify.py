@@ -109,14 +109,14 @@ def _classify_row(batch: Batch, row: CensusRow, code: str, register: Register, s
         if merged != stored:
             differences = [(key, old, value) for key, value, old in zip(ELDER_KEYS, merged, stored, strict=True)
                            if value != old]
-        changes = {key: value for key, _old, value in differences}
+        changes = {key: value for key, _old, value in differences} if differences else {}
         if code != village_id:
             changes["village_id"] = code
             differences.append(("village", village_id, code))
         if changes:
             batch.elder_updates.append((elder_ref, changes))
             changed = True
-        elder_links = register.links.get(elder_ref, [])
+        elder_links = register.links.get(elder_ref, ())
         has_primary = any(link.is_primary for link in elder_links)
 
     used_links: set[int] = set()
@@ -124,7 +124,11 @@ def _classify_row(batch: Batch, row: CensusRow, code: str, register: Register, s
     for slot, guardian in enumerate(values.get("guardians", ())):
         name = guardian["name"]
         # Slot by slot: two guardians of one elder may share a name (two sons named 张伟).
-        linked = next((link for link in elder_links if link.name == name and link.id not in used_links), None)
+        linked = None
+        for link in elder_links:
+            if link.name == name and link.id not in used_links:
+                linked = link
+                break
         if linked is not None:
             used_links.add(linked.id)
             if _update_linked(batch, state, linked, guardian, others):
@@ -180,8 +184,11 @@ def _update_linked(batch: Batch, state: ImportState, linked: Link, guardian: dic
     changed = False
     if linked.guardian_id not in state.settled_guardians:
         state.settled_guardians.add(linked.guardian_id)
-        changes = {key: guardian[key] for key in ("phone", "whereabouts")
-                   if key in guardian and guardian[key] != getattr(linked, key)}
+        changes = {}
+        if "phone" in guardian and guardian["phone"] != linked.phone:
+            changes["phone"] = guardian["phone"]
+        if "whereabouts" in guardian and guardian["whereabouts"] != linked.whereabouts:
+            changes["whereabouts"] = guardian["whereabouts"]
         if changes:
             batch.guardian_updates[linked.guardian_id] = changes
             others.extend(("guardian", linked.name, key, getattr(linked, key), value) for key, value in changes.items())
