@@ -507,6 +507,8 @@ PLAIN_CELLS = {
 # --- dates -----------------------------------------------------------------------------------
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+_NUMBERS = (int, float)  # tuples, not `int | float`: a union would be built at every call
+_TIMES = (dt.time, dt.timedelta)
 _FULL_DATE_RE = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 )
@@ -524,28 +526,29 @@ def _make_date(year: int, month: int, day: int, text: str) -> dt.date:
 
 def parse_date(value: object) -> tuple[dt.date, bool]:
     """A date cell or date text → (date, approximate); approximate when only year-month given."""
-    if isinstance(value, dt.datetime):
-        return value.date(), False
-    if isinstance(value, dt.date):
-        return value, False
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-        if number.is_integer():
-            whole = int(number)
-            if 10000101 <= whole <= 99991231:
-                text = str(whole)
-                return _make_date(int(text[:4]), int(text[4:6]), int(text[6:]), text), False
-            if 1 <= whole < 80000:
-                # A date cell formatted as a plain number shows Excel's serial day count.
-                return _EXCEL_EPOCH + dt.timedelta(days=whole), False
-            raise FieldError(f"“{whole}”不是日期，{DATE_HELP}")
-        if 1800 <= number < 2200:
-            # 1946.03 typed into a number cell: Excel keeps 1946.03, but 1946.10 becomes 1946.1.
-            text = f"{number:.2f}"
-            return _make_date(int(text[:4]), int(text[5:7]), 1, text), True
-        raise FieldError(f"“{value}”不是日期，{DATE_HELP}")
-    if isinstance(value, dt.time | dt.timedelta):
-        raise FieldError(f"这里填的是时间而不是日期，{DATE_HELP}")
+    if value.__class__ is not str:  # text, the usual cell, needs none of these tests
+        if isinstance(value, dt.datetime):
+            return value.date(), False
+        if isinstance(value, dt.date):
+            return value, False
+        if isinstance(value, _NUMBERS) and not isinstance(value, bool):
+            number = float(value)
+            if number.is_integer():
+                whole = int(number)
+                if 10000101 <= whole <= 99991231:
+                    text = str(whole)
+                    return _make_date(int(text[:4]), int(text[4:6]), int(text[6:]), text), False
+                if 1 <= whole < 80000:
+                    # A date cell formatted as a plain number shows Excel's serial day count.
+                    return _EXCEL_EPOCH + dt.timedelta(days=whole), False
+                raise FieldError(f"“{whole}”不是日期，{DATE_HELP}")
+            if 1800 <= number < 2200:
+                # 1946.03 typed into a number cell: Excel keeps 1946.03, but 1946.10 becomes 1946.1.
+                text = f"{number:.2f}"
+                return _make_date(int(text[:4]), int(text[5:7]), 1, text), True
+            raise FieldError(f"“{value}”不是日期，{DATE_HELP}")
+        if isinstance(value, _TIMES):
+            raise FieldError(f"这里填的是时间而不是日期，{DATE_HELP}")
     text = to_text(value)
     match = _FULL_DATE_RE.match(text)
     if match:
