@@ -205,6 +205,8 @@ def _copy_data(types: list[str], rows: Iterable[tuple]) -> bytes:
 def _next_ids(*wanted: tuple) -> list[list[int]]:
     """For each (model, count), `count` ids drawn from the table's sequence, in one statement.
     Sequences are not transactional: a connection other than the writing one may draw them."""
+    if not any(count for _model, count in wanted):
+        return [[] for _ in wanted]  # an unchanged batch: no round trip
     selects, params = [], []
     for model, count in wanted:
         selects.append("(SELECT coalesce(array_agg(nextval(%s::regclass)), '{}') FROM generate_series(1, %s))")
