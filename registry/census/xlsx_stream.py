@@ -89,7 +89,7 @@ def _attribute(name: bytes, value: bytes) -> bytes:
 #      them (`<c r="B7" s="1" t="s">`, each optional, in this order),
 #  6–8 or the same in any order, with other attributes, spacing or quotes (tried when 3–5 fail);
 #  9 its value when it is plain (`<v>42</v>` alone, nothing to decode),
-#  10 or its plain inline string (`<is><t>…</t></is>`, as openpyxl writes text), or
+#  10 or its inline string of one run (`<is><t>…</t></is>`, as openpyxl writes text), or
 #  11 whatever else it holds (a formula and its cached value, rich text, entities);
 #  12 a row or cell start that none of the above could read: the file is refused.
 # Every token starts with '<' and a prefix, outside any group, so that the regex engine skips to
@@ -103,7 +103,7 @@ _TOKEN_RE = re.compile(
     + rb"(?:(?:\sr=\"([A-Z]{1,3})[0-9]+\")?(?:\ss=\"([0-9]+)\")?(?:\st=\"([A-Za-z]+)\")?\s*(?=/?>)"
     + rb"|" + _attribute(b"r", rb"([A-Z]{1,3})[0-9]*") + _attribute(b"s", rb"([0-9]+)")
     + _attribute(b"t", rb"([A-Za-z]+)") + rb"[^>]*?)"
-    + rb"(?:/>|>(?:<v>([^<&\r]*)</v>|<is><t(?: xml:space=\"preserve\")?>([^<&\r]*)</t></is>)?" + _CELL_END
+    + rb"(?:/>|>(?:<v>([^<&\r]*)</v>|<is><t(?: xml:space=\"preserve\")?>([^<\r]*)</t></is>)?" + _CELL_END
     + rb"|>((?:" + _NOT_A_START + rb".)*?)" + _CELL_END + rb")"
     + rb"|(c|row)" + _TAG_END + rb")", re.S)
 _VALUE_RE = re.compile(rb"<" + _P + rb"v(?:\s[^>]*)?>(.*?)</" + _P + rb"v\s*>", re.S)
@@ -374,7 +374,9 @@ class StreamingSheet:
                     if plain:
                         raw = plain
                     elif inline:
-                        raw = inline
+                        # Entities and character references (openpyxl writes every non-ASCII character
+                        # as one) decoded as _inner would: it finds no <v> outside an inline string.
+                        raw = inline if b"&" not in inline else _text(inline) if kind == b"inlineStr" else ""
                     elif other:
                         raw = _inner(other, kind)
                     else:

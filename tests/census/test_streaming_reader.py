@@ -86,6 +86,8 @@ CELL_TYPES = [
     ('<c r="A1" t="inlineStr"><is><r><rPr><b/></rPr><t xml:space="preserve">王 </t></r><r><t>芳</t></r></is></c>',
      "王 芳"),
     ('<c r="A1" t="inlineStr"><is><t>&#x5F20;&#19977;&amp;</t></is></c>', "张三&"),
+    ('<c r="A1" t="inlineStr"><is><t xml:space="preserve">&#26446; &#23478;</t></is></c>', "李 家"),  # as openpyxl writes
+    ('<c r="A1" t="str"><is><t>&#26446;</t></is></c>', ""),  # a formula's text is its <v>: none here
     ('<c r="A1" t="inlineStr"><is><t><![CDATA[<1&2>]]></t></is></c>', "<1&2>"),
     ('<c r="A1" t="str"><f>A2&amp;"x"</f><v>公式结果</v></c>', "公式结果"),
     ('<c r="A1"><v>13812345678</v></c>', 13812345678.0),
