@@ -65,6 +65,7 @@ _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CHUNK = 4 * 1024 * 1024
 _MAX_ROW_BYTES = 64 * 1024 * 1024
+_DECODED_CELLS = 50_000  # inline strings with references kept decoded, per sheet read
 # Built-in number formats that are dates or times (ECMA-376 18.8.30).
 _DATE_BUILTINS = frozenset({*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)})
 _DATE_CODE_RE = re.compile(r"[dmyhs]")
@@ -347,6 +348,7 @@ class StreamingSheet:
         date_styles = _date_styles(self.archive, self.styles_part)
         date1904, max_rows, max_columns = self.date1904, self.max_rows, self.max_columns
         columns: dict[bytes, int] = {}
+        decoded: dict[bytes, str] = {}
         with self.archive.open(self.part) as part:
             stream = _Counted(part, self.max_inflated)
             row: list | None = None
@@ -376,7 +378,18 @@ class StreamingSheet:
                     elif inline:
                         # Entities and character references (openpyxl writes every non-ASCII character
                         # as one) decoded as _inner would: it finds no <v> outside an inline string.
-                        raw = inline if b"&" not in inline else _text(inline) if kind == b"inlineStr" else ""
+                        if b"&" not in inline:
+                            raw = inline
+                        elif kind != b"inlineStr":
+                            raw = ""
+                        else:
+                            # A Python call per reference: decoded once per distinct cell of this
+                            # sheet (most repeat a village, a yes/no or a vocabulary value).
+                            raw = decoded.get(inline)
+                            if raw is None:
+                                raw = _text(inline)
+                                if len(decoded) < _DECODED_CELLS:
+                                    decoded[inline] = raw
                     elif other:
                         raw = _inner(other, kind)
                     else:
