@@ -64,7 +64,7 @@ def _measure(args: list[str], env: dict | None = None) -> tuple[float, float, st
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU["last"] = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
     if done.returncode not in (0, 1) or not peaks:
-        raise RuntimeError(f"{args} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{args} failed ({done.returncode}):\n{done.stdout[-1000:]}{done.stderr[-3000:]}")
     return wall, (peaks["self"] + peaks["children"]) / 1024, done.stdout
 
 
@@ -187,10 +187,19 @@ def _fresh_copy() -> dict:
 
 
 def _run_variant(variant: str, rows: int) -> dict:
+    from django.conf import settings
+
     from bench.common import load_average
 
     workbook = _workbook(variant, rows)
     env = _fresh_copy()
+    size = os.path.getsize(workbook)
+    if size > settings.CENSUS_MAX_UPLOAD_BYTES:
+        # A deployment setting: at the default the import refuses the file and tells the user to
+        # split it. The benchmark measures the import of the whole file, with the limit raised.
+        env["CENSUS_MAX_UPLOAD_BYTES"] = str(size)
+        print(f"  {variant}: {size / 1024 / 1024:.1f} MB is over CENSUS_MAX_UPLOAD_BYTES "
+              f"({settings.CENSUS_MAX_UPLOAD_BYTES / 1024 / 1024:.0f} MB): imported with the limit raised to the file's size")
     reads = []
     for _ in range(3):
         wall, rss, _ = _measure(["-m", "bench.bench_census", "calamine", workbook])
@@ -201,8 +210,7 @@ def _run_variant(variant: str, rows: int) -> dict:
     full_cpu, first = CPU["last"], json.loads(out)
     again, again_rss, out = _measure(command, env)  # right after: no VACUUM, no CHECKPOINT
     again_cpu, second = CPU["last"], json.loads(out)
-    size = os.path.getsize(workbook) / 1024 / 1024
-    print(f"  {variant:40s} {size:5.1f} MB  calamine {calamine:5.1f} s, cpu {calamine_cpu:4.1f} s (median of "
+    print(f"  {variant:40s} {size / 1024 / 1024:5.1f} MB  calamine {calamine:5.1f} s, cpu {calamine_cpu:4.1f} s (median of "
           f"{', '.join(f'{wall:.1f}' for wall, _, _ in reads)})\n"
           f"    full      {full:6.1f} s = {full / calamine:4.1f}×  cpu {full_cpu:5.1f} s = "
           f"{full_cpu / calamine_cpu:4.1f}×  {full_rss:4.0f} MB  (new {first['new']}, updated {first['updated']}, "
