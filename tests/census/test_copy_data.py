@@ -1,0 +1,39 @@
+"""The census COPY data: the list columns' own binary dumper sends the bytes psycopg's list dumper
+sends, so the stored values are the same (registry/census/bulk.py)."""
+
+import io
+
+import psycopg
+import pytest
+from django.db import connection
+from psycopg.copy import FileWriter
+from psycopg.pq import Format
+
+from registry.census.bulk import _copy_data, _VarcharArrayDumper
+
+pytestmark = pytest.mark.django_db
+
+LISTS = [[], ["13800001111"], ["13800001111", "0851-1234567"], ["低保", "养老金", "子女供养"], [""], ["é" * 20],
+         ["x" * 200, "y"], ["13800001111"]]  # the last repeats one: a list built once is reused
+
+
+def psycopg_copy_data(types, rows):
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor, psycopg.Copy(cursor.cursor, binary=True, writer=FileWriter(buffer)) as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+    return buffer.getvalue()
+
+
+def test_list_columns_are_sent_as_psycopg_sends_them():
+    types = ["bigint", "varchar[]", "varchar", "varchar[]", "text[]"]
+    rows = [(pk, values, "张三", list(reversed(values)), values) for pk, values in enumerate(LISTS)]
+    rows.append((99, None, None, ["a"], None))
+    assert _copy_data(types, rows) == psycopg_copy_data(types, rows)
+
+
+def test_the_dumper_is_registered_for_that_copy_only():
+    _copy_data(["varchar[]"], [(["a"],)])
+    dumper = connection.connection.adapters.get_dumper_by_oid(_VarcharArrayDumper.oid, Format.BINARY)
+    assert dumper is not _VarcharArrayDumper
