@@ -425,8 +425,8 @@ def _initials_in_words(name: str) -> str:
 @functools.cache
 def _pinyin_reader():
     """pypinyin's reader as lazy_pinyin builds it: its `seg` is the cut lazy_pinyin makes."""
-    from pypinyin.core import Pinyin
     from pypinyin.converter import UltimateConverter
+    from pypinyin.core import Pinyin
 
     return Pinyin(UltimateConverter())
 

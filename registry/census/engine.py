@@ -170,8 +170,8 @@ def _parts_by_row(parts: list[tuple[str, list]], rows: int) -> list[dict | None]
     if not parts:
         return [None] * rows
     names = [part for part, _ in parts]
-    return [{name: value for name, value in zip(names, values) if value is not None} or None
-            for values in zip(*(results for _, results in parts))]
+    return [{name: value for name, value in zip(names, values, strict=True) if value is not None} or None
+            for values in zip(*(results for _, results in parts), strict=True)]
 
 
 def _cell_text(value: object) -> str:
@@ -353,7 +353,7 @@ class CensusFile:
         checked = []
         by_row = zip(*(results for _, results in scalars), strict=True)
         for position, ((row_number, cells), row_values) in enumerate(zip(numbered, by_row, strict=True)):
-            values = {key: value for key, value in zip(keys, row_values) if value is not None}
+            values = {key: value for key, value in zip(keys, row_values, strict=True) if value is not None}
             errors: list[CellIssue] | tuple = ()
             warnings: list[CellIssue] | tuple = ()
             if position in problems:
