@@ -262,8 +262,10 @@ class Elder(models.Model):
     )
     surveyed_by = models.CharField(_("调查人"), max_length=30, blank=True)
     surveyed_on = models.DateField(_("调查日期"), null=True, blank=True)
+    # No index: nothing looks elders up by their import (imports are never deleted: the admin
+    # and the services keep them), and it cost every imported elder an index entry.
     source_import = models.ForeignKey("registry.CensusImport", null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="+", verbose_name=_("来源导入"))
+                                      related_name="+", verbose_name=_("来源导入"), db_index=False)
     notes = models.CharField(_("备注"), max_length=500, blank=True)
 
     # Dynamic management
