@@ -43,21 +43,36 @@ def record_inserts(model, ids: list[int] | None = None, *, after_id: int | None 
     """The 'insert' history rows the skipped triggers would have written, in one statement, with
     the current pghistory context: for the rows `ids` of `model`, or for every row with an id
     above `after_id`. Returns how many were written."""
+    where, param = (_BY_IDS, ids) if after_id is None else ('t."id" > %s', after_id)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{_CONTEXT} {_insert_events(model, where)}", [param])
+        return cursor.rowcount
+
+
+def record_inserts_of(inserted: list[tuple]) -> None:
+    """record_inserts for several tables' new rows, `(model, ids)` each, in one statement (a bulk
+    writer's batch: each statement is a wait for PostgreSQL and an update of the context row)."""
+    parts = [f"e{n} AS ({_insert_events(model, _BY_IDS)})" for n, (model, _ids) in enumerate(inserted)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{_CONTEXT}, {', '.join(parts)} SELECT 1", [ids for _model, ids in inserted])
+
+
+# Through Django's cursor: pghistory's wrapper sets the context that _pgh_attach_context reads.
+_CONTEXT = "WITH ctx AS (SELECT _pgh_attach_context() AS id)"
+_BY_IDS = 't."id" = ANY(%s)'
+
+
+def _insert_events(model, where: str) -> str:
+    """INSERT … SELECT of the 'insert' events of `model`'s rows `where`, in id order, with the
+    context of the statement's `ctx`."""
     event = apps.get_model(model._meta.app_label, f"{model.__name__}Event")
     tracked = [f.column for f in event._meta.concrete_fields
                if not f.column.startswith("pgh_") and not getattr(f, "generated", False)]
     columns = ", ".join(f'"{c}"' for c in tracked)
     selected = ", ".join(f't."{c}"' for c in tracked)
-    where, param = ('t."id" = ANY(%s)', ids) if after_id is None else ('t."id" > %s', after_id)
-    with connection.cursor() as cursor:
-        # Through Django's cursor: pghistory's wrapper sets the context that _pgh_attach_context reads.
-        cursor.execute(
-            f'WITH ctx AS (SELECT _pgh_attach_context() AS id) '
-            f'INSERT INTO "{event._meta.db_table}" (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id, {columns}) '
-            f'SELECT NOW(), %s, t."id", (SELECT id FROM ctx), {selected} '
-            f'FROM "{model._meta.db_table}" t WHERE {where} ORDER BY t."id"',
-            ["insert", param])
-        return cursor.rowcount
+    return (f'INSERT INTO "{event._meta.db_table}" (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id, {columns}) '
+            f"SELECT NOW(), 'insert', t.\"id\", (SELECT id FROM ctx), {selected} "
+            f'FROM "{model._meta.db_table}" t WHERE {where} ORDER BY t."id"')
 
 
 def history_of(obj):

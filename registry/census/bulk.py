@@ -24,14 +24,14 @@ from psycopg.adapt import Dumper
 from psycopg.copy import FileWriter
 from psycopg.pq import Format
 
-from eldercare.audit import record_inserts, set_wise_history
+from eldercare.audit import SET_WISE_HISTORY, record_inserts_of
 
 from ..models import CareAgreement, Elder, ElderGuardian, Guardian, name_initials
 from .classify import Batch, ImportState
 from .fields import ELDER_COLUMNS, ELDER_FROM_ID, GUARDIAN_COLUMNS, LINK_COLUMNS
 from .lookups import fetch
 
-__all__ = ["Prepared", "Writes"]
+__all__ = ["RANDOM_PAGE_COST", "Prepared", "Writes"]
 
 
 @dataclass
@@ -84,18 +84,31 @@ class _UpdateTable:
         self.update = (f'UPDATE "{model._meta.db_table}" t SET {", ".join(sets)} '
                        f'FROM "{self.temp}" c WHERE t."id" = c."id"')
         self.stamp = list(stamp.values())
+        self.created = False  # the temporary table, in this import's transaction
 
     def copy_data(self, changes: Iterable[tuple[int, dict]]) -> bytes:
         return _copy_data(self.types, ((pk, *map(values.get, self.keys)) for pk, values in changes))
 
     def write(self, cursor, data: bytes) -> None:
-        """The row-level update trigger records the history."""
-        cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{self.temp}" ({self.ddl}) ON COMMIT DROP')
-        cursor.execute(f'TRUNCATE "{self.temp}"')
+        """The row-level update trigger records the history. The temporary table is made at the
+        first batch with changes and emptied after each (the UPDATE and the TRUNCATE in one
+        statement: one wait for PostgreSQL fewer)."""
+        if not self.created:
+            cursor.execute(f'CREATE TEMP TABLE "{self.temp}" ({self.ddl}) ON COMMIT DROP')
+            self.created = True
         with cursor.cursor.copy(f'COPY "{self.temp}" FROM STDIN (FORMAT BINARY)') as copy:
             copy.write(data)
-        cursor.execute(self.update, self.stamp)
+        cursor.execute(f'{self.update}; TRUNCATE "{self.temp}"', self.stamp)
 
+
+# How the import's connections price a random page read (Writes.begin, and the lookups' own
+# connection: writer._without_parallel_plans): the register it reads and writes is in memory.
+RANDOM_PAGE_COST = 1.1
+
+# The columns Writes.analyze gathers statistics on: the lookups' keys (lookups.py) and the
+# village, which every list of the register and of the guardians filters by.
+_ANALYZED = {Elder: ("id", "id_number", "village", "status"), Guardian: ("id", "village"),
+             ElderGuardian: ("elder", "guardian"), CareAgreement: ("elder",)}
 
 # Elder updates: the census keys of fields.py, the village and the initials the name determines.
 _ELDER_UPDATES = {**ELDER_COLUMNS, "village_id": "village_id", "name_initials": "name_initials"}
@@ -152,31 +165,61 @@ class Writes:
                 prepared.updates.append((model, self.updates[model].copy_data(changes)))
         return prepared
 
+    def begin(self) -> None:
+        """The import transaction's settings, before its first batch (each LOCAL: they end with
+        the transaction):
+        - foreign keys checked as each batch is written, overlapping the next batch's
+          classifying, not all at COMMIT, where they took seconds, alone, at the very end;
+        - the row-level insert history triggers skipped (their WHEN clause, see
+          eldercare.audit.SET_WISE_HISTORY): write() records every row it inserts set-wise;
+        - RANDOM_PAGE_COST: each new elder's and guardian's village is checked by a query
+          PostgreSQL plans once per connection. At the default (4) it reads a county's areas
+          table (166 rows, two pages) from the start for every row, instead of looking the code
+          up in its primary key: 0.6 s of the 3.3 s COPY of 100,000 elders, as much again for
+          their guardians."""
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SELECT set_config(%s, 'on', true)", [SET_WISE_HISTORY])
+            cursor.execute(f"SET LOCAL random_page_cost = {RANDOM_PAGE_COST}")
+
     def write(self, prepared: Prepared) -> None:
-        """New rows by COPY with the row-level history triggers skipped (their WHEN clause, see
-        eldercare.audit), then the same event rows set-wise, one INSERT … SELECT per table with
-        the import's pghistory context (job, user); changed rows by UPDATE … FROM, their triggers
+        """New rows by COPY, then their history rows in one INSERT … SELECT per batch with the
+        import's pghistory context (job, user); changed rows by UPDATE … FROM, their triggers
         recording history. Few statements per batch: each is a wait for PostgreSQL."""
         if prepared.inserts:
-            with set_wise_history(), connection.cursor() as cursor:
+            with connection.cursor() as cursor:
                 for model, _ids, data in prepared.inserts:
                     self.tables[model].write(cursor, data)
-            for model, ids, _data in prepared.inserts:
-                record_inserts(model, ids)
+            record_inserts_of([(model, ids) for model, ids, _data in prepared.inserts])
         if prepared.updates:
             with connection.cursor() as cursor:
                 for model, data in prepared.updates:
                     self.updates[model].write(cursor, data)
+
+    def end(self, *, analyze: bool) -> None:
+        """After the last batch: the insert history triggers back on for the rest of the
+        transaction, and (`analyze`) fresh planner statistics."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, 'off', true)", [SET_WISE_HISTORY])
+        if analyze:
+            self.analyze()
 
 
     def analyze(self) -> None:
         """Fresh planner statistics for the tables a big import filled, inside its transaction
         (ANALYZE sees the rows it wrote): the user re-imports or lists the register right after,
         and plans made for a table a tenth of its new size (or autovacuum analysing it in the
-        middle of that re-import) cost more than these few hundred milliseconds."""
+        middle of that re-import) cost more than this.
+
+        Only the keys the lookups and the register's lists search by (_ANALYZED): every ANALYZE
+        sets the table's size, which is what the plans went wrong on, and the elders' other forty
+        columns took 0.6 of its 0.7 s (a county, 100,000 new rows). An ANALYZE with a column list
+        leaves the table's count of changed rows as it was, so autovacuum still analyses every
+        column after the commit, as it would have without this."""
         with connection.cursor() as cursor:
-            for table in self.tables.values():
-                cursor.execute(f'ANALYZE "{table.table}"')
+            for model, table in self.tables.items():
+                columns = ", ".join(f'"{model._meta.get_field(name).column}"' for name in _ANALYZED[model])
+                cursor.execute(f'ANALYZE "{table.table}" ({columns})')
 
 
 def _elder_row(values: dict, code: str, job: int | None, now) -> dict:

@@ -41,7 +41,7 @@ from queue import Full, Queue
 from django.db import connection, connections
 from django.utils import timezone
 
-from .bulk import Writes
+from .bulk import RANDOM_PAGE_COST, Writes
 from .classify import Batch, ImportState, classify
 from .engine import CellIssue, CensusFile, CensusRow
 from .lookups import Lookups, Register
@@ -117,10 +117,7 @@ class CensusWriter:
         book = RejectedBook(self.rejected_path, census.headers) if self.rejected_path else None
         details = Details(self.details_base, self.scope.by_code) if self.details_base else None
         if not self.dry_run:
-            # Foreign keys checked as each batch is written (overlapping the next batch's
-            # classifying), not all at COMMIT: there they took seconds, alone, at the very end.
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            self.writes.begin()
         batches = self._classified(census.chunks(self.batch_rows))
         if self.parallel:
             batches = _run_ahead(batches, "census-classify")
@@ -138,8 +135,8 @@ class CensusWriter:
             raise
         finally:
             _close(batches)  # stops the threads now, not when the exception's traceback is freed
-        if not self.dry_run and outcome.new >= ANALYZE_AFTER_NEW:
-            self.writes.analyze()
+        if not self.dry_run:
+            self.writes.end(analyze=outcome.new >= ANALYZE_AFTER_NEW)
         if details is not None:
             outcome.details = details.close()
         if book is not None:
@@ -214,7 +211,7 @@ def _without_parallel_plans() -> None:
     re-import right after a 100,000-row import: elders 23 → 9 ms, links 47 → 6 ms)."""
     with connection.cursor() as cursor:
         cursor.execute("SET max_parallel_workers_per_gather = 0")
-        cursor.execute("SET random_page_cost = 1.1")
+        cursor.execute(f"SET random_page_cost = {RANDOM_PAGE_COST}")
 
 
 _END = object()
