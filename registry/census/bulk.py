@@ -42,6 +42,24 @@ class Prepared:
     inserts: list = field(default_factory=list)
     updates: list = field(default_factory=list)
 
+    def extend(self, later: Prepared) -> None:
+        """Take a later batch's rows, to write several batches with one set of statements. Each
+        table's rows stay in batch order and the tables in theirs (elders and guardians before
+        the links to them); no row is changed twice in one import (an elder appears once per
+        file, a guardian's details are taken once: classify.ImportState), so the changes of
+        several batches can share one temporary table."""
+        inserts = {model: (ids, data) for model, ids, data in self.inserts}
+        for model, ids, data in later.inserts:
+            if model in inserts:
+                inserts[model] = (inserts[model][0] + ids, _joined(inserts[model][1], data))
+            else:
+                inserts[model] = (ids, data)
+        self.inserts = [(model, *inserts[model]) for model in _INSERT_ORDER if model in inserts]
+        updates = dict(self.updates)
+        for model, data in later.updates:
+            updates[model] = _joined(updates[model], data) if model in updates else data
+        self.updates = list(updates.items())
+
 
 class _CopyTable:
     """A model's insertable columns (the id first; generated columns are PostgreSQL's) and, for
@@ -101,6 +119,9 @@ class _UpdateTable:
         cursor.execute(f'{self.update}; TRUNCATE "{self.temp}"', self.stamp)
 
 
+# The tables of new rows, in the order they are written: what a row refers to comes first.
+_INSERT_ORDER = (Elder, Guardian, ElderGuardian, CareAgreement)
+
 # How the import's connections price a random page read (Writes.begin, and the lookups' own
 # connection: writer._without_parallel_plans): the register it reads and writes is in memory.
 RANDOM_PAGE_COST = 1.1
@@ -119,7 +140,7 @@ class Writes:
 
     def __init__(self, job_id: int | None, user_id: int, now):
         self.job_id, self.user_id, self.now = job_id, user_id, now
-        self.tables = {model: _CopyTable(model) for model in (Elder, Guardian, ElderGuardian, CareAgreement)}
+        self.tables = {model: _CopyTable(model) for model in _INSERT_ORDER}
         self.updates = {
             Elder: _UpdateTable(Elder, _ELDER_UPDATES, source_import_id=job_id, updated_at=now),
             Guardian: _UpdateTable(Guardian, {"phone": "phone", "whereabouts": "whereabouts"}),
@@ -231,6 +252,18 @@ def _elder_row(values: dict, code: str, job: int | None, now) -> dict:
     row.update(village_id=code, name_initials=name_initials(values["name"]), source_import_id=job,
                created_at=now, updated_at=now)
     return row
+
+
+# Binary COPY data (PostgreSQL's COPY, "Binary Format"): a fixed 19-byte header (signature,
+# flags, extension length 0, as psycopg writes it), the rows, a 2-byte trailer (-1).
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+
+
+def _joined(first: bytes, second: bytes) -> bytes:
+    """The rows of two blocks of binary COPY data as one block."""
+    assert first.startswith(_COPY_HEADER) and first.endswith(_COPY_TRAILER) and second.startswith(_COPY_HEADER)
+    return first[:-len(_COPY_TRAILER)] + second[len(_COPY_HEADER):]
 
 
 def _type_name(field) -> str:

@@ -37,3 +37,30 @@ def test_the_dumper_is_registered_for_that_copy_only():
     _copy_data(["varchar[]"], [(["a"],)])
     dumper = connection.connection.adapters.get_dumper_by_oid(_VarcharArrayDumper.oid, Format.BINARY)
     assert dumper is not _VarcharArrayDumper
+
+
+def test_two_batches_joined_are_the_copy_data_of_their_rows():
+    """Prepared.extend writes several batches with one COPY per table: the joined blocks are the
+    bytes psycopg makes for all their rows, in order."""
+    from registry.census.bulk import _joined
+
+    types = ["bigint", "varchar", "varchar[]"]
+    first, second, third = [(1, "张三", ["a"])], [(2, "李四", []), (3, None, None)], [(4, "王五", ["b", "c"])]
+    joined = _joined(_joined(_copy_data(types, first), _copy_data(types, second)), _copy_data(types, third))
+    assert joined == psycopg_copy_data(types, first + second + third)
+
+
+def test_merged_batches_keep_each_tables_order_and_ids():
+    from registry.census.bulk import Prepared
+    from registry.models import CareAgreement, Elder, ElderGuardian, Guardian
+
+    def data(*ids):
+        return _copy_data(["bigint"], [(pk,) for pk in ids])
+
+    writing = Prepared(inserts=[(Elder, [1], data(1)), (ElderGuardian, [10], data(10))], updates=[(Elder, data(5))])
+    writing.extend(Prepared(inserts=[(Elder, [2], data(2)), (Guardian, [7], data(7)), (CareAgreement, [3], data(3))],
+                            updates=[(Guardian, data(8)), (Elder, data(6))]))
+    assert [(model, ids, blob) for model, ids, blob in writing.inserts] == [
+        (Elder, [1, 2], data(1, 2)), (Guardian, [7], data(7)), (ElderGuardian, [10], data(10)),
+        (CareAgreement, [3], data(3))]
+    assert writing.updates == [(Elder, data(5, 6)), (Guardian, data(8))]
