@@ -32,11 +32,16 @@ def set_wise_history():
     """Inside the block the row-level insert history triggers are skipped; the caller then writes
     the same event rows with record_inserts(). The setting is transaction-local, and not reset
     when the block fails: the failed transaction rolls it back with everything else."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, 'on', true)", [SET_WISE_HISTORY])
+    skip_insert_triggers(True)
     yield
+    skip_insert_triggers(False)
+
+
+def skip_insert_triggers(skip: bool) -> None:
+    """Switch the row-level insert history triggers off (`skip`) or on again, until the end of
+    the transaction: set_wise_history's block, or a bulk writer's batches (registry.census.bulk)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, 'off', true)", [SET_WISE_HISTORY])
+        cursor.execute("SELECT set_config(%s, %s, true)", [SET_WISE_HISTORY, "on" if skip else "off"])
 
 
 def record_inserts(model, ids: list[int] | None = None, *, after_id: int | None = None) -> int:

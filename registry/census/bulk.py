@@ -24,7 +24,7 @@ from psycopg.adapt import Dumper
 from psycopg.copy import FileWriter
 from psycopg.pq import Format
 
-from eldercare.audit import SET_WISE_HISTORY, record_inserts_of
+from eldercare.audit import record_inserts_of, skip_insert_triggers
 
 from ..models import CareAgreement, Elder, ElderGuardian, Guardian, name_initials
 from .classify import Batch, ImportState
@@ -192,7 +192,7 @@ class Writes:
         - foreign keys checked as each batch is written, overlapping the next batch's
           classifying, not all at COMMIT, where they took seconds, alone, at the very end;
         - the row-level insert history triggers skipped (their WHEN clause, see
-          eldercare.audit.SET_WISE_HISTORY): write() records every row it inserts set-wise;
+          eldercare.audit.skip_insert_triggers): write() records every row it inserts set-wise;
         - RANDOM_PAGE_COST: each new elder's and guardian's village is checked by a query
           PostgreSQL plans once per connection. At the default (4) it reads a county's areas
           table (166 rows, two pages) from the start for every row, instead of looking the code
@@ -200,8 +200,8 @@ class Writes:
           their guardians."""
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SELECT set_config(%s, 'on', true)", [SET_WISE_HISTORY])
             cursor.execute(f"SET LOCAL random_page_cost = {RANDOM_PAGE_COST}")
+        skip_insert_triggers(True)
 
     def write(self, prepared: Prepared) -> None:
         """New rows by COPY, then their history rows in one INSERT … SELECT per batch with the
@@ -220,8 +220,7 @@ class Writes:
     def end(self, *, analyze: bool) -> None:
         """After the last batch: the insert history triggers back on for the rest of the
         transaction, and (`analyze`) fresh planner statistics."""
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, 'off', true)", [SET_WISE_HISTORY])
+        skip_insert_triggers(False)
         if analyze:
             self.analyze()
 
