@@ -1,6 +1,7 @@
 """A person logs in on a phone and lands on their work, with only their own village's menu."""
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,4 +27,4 @@ def test_wrong_password_shows_a_chinese_message(phone, live_server):
     phone.fill("#id_username", "village")
     phone.fill("#id_password", "not-the-password")
     phone.click("button[type=submit]")
-    assert "请输入一个正确的" in phone.content()
+    expect(phone.locator("body")).to_contain_text("请输入一个正确的")  # waits for the answer to load

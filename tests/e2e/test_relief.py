@@ -3,6 +3,7 @@
 receives, acts and closes it with an outcome; `village2` cannot see it anywhere."""
 
 import pytest
+from playwright.sync_api import expect
 
 from relief.models import ReliefCase
 
@@ -72,13 +73,14 @@ def test_urgent_case_from_village_phone_to_police_and_closed(phone, desktop, ano
     police.goto(f"{live_server.url}/relief/inbox/")
     assert "王秀英" in police.content()
     police.click("text=王秀英 · 外出流浪乞讨")
-    assert NARRATIVE in police.content() and "13912345678" in police.content()
+    expect(police.locator("body")).to_contain_text(NARRATIVE)
+    assert "13912345678" in police.content()
     police.click("form[action$='/receive/'] button")
     police.wait_for_selector("form[action$='/start/']")
     police.click("form[action$='/start/'] button")
     police.wait_for_selector("form[action$='/close/']")
     police.click("form[action$='/close/'] button")  # no outcome: refused, with a message
-    assert "请填写办理结果" in police.content()
+    expect(police.locator("body")).to_contain_text("请填写办理结果")
     police.fill("#id_rclose-outcome", OUTCOME)
     police.click("form[action$='/close/'] button")
     police.wait_for_selector("#case-outcome")

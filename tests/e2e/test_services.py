@@ -68,5 +68,6 @@ def test_village_sees_overdue_pairings_on_a_phone(phone, live_server, log_in, sc
     world, _ = _world_with_elders()
     page = log_in(phone, world.users["village"])
     page.click("nav.mainnav >> text=结对帮扶")
+    page.wait_for_url("**/services/pairings/")
     assert "已逾期" in page.content() and "王秀英" in page.content()
     screenshot(page, "services-pairings-phone")
