@@ -71,7 +71,7 @@ def test_scorecard_and_a_printed_circular(desktop, phone, live_server, log_in, s
     page.fill("textarea[name=text]", "一、请未达标的村于下月10日前补齐老人档案的必填项。\n二、高风险老人每周至少巡访一次。")
     page.click("form >> text=保存")
     page.click("text=印发（印发后不能修改）")
-    assert "已印发" in page.locator("article").inner_text()
+    expect(page.locator("article")).to_contain_text("已印发")
     page.emulate_media(media="print")
     page.set_viewport_size({"width": 794, "height": 1123})
     screenshot(page, "oversight-circular-printed")
