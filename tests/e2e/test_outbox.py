@@ -76,6 +76,12 @@ def fill_outbox_offline(page, elders, shot=None):
     page.wait_for_selector("#outbox >> text=4 条待发送")
 
 
+def hold_back_visits(page):
+    """Every visit POST fails from now on, the service worker's included: a route on the context
+    (a route on the page does not see the service worker's requests, which once got a visit through)."""
+    page.context.route("**/record/", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+
+
 def outbox_count(page) -> int:
     return page.evaluate("""() => new Promise((resolve, reject) => {
         const open = indexedDB.open("eldercare", 1);
@@ -262,7 +268,7 @@ def test_logout_clears_the_list_and_the_outbox(phone, live_server, log_in):
     page.context.set_offline(True)
     record_visit_offline(page, elders[0].name, "离线记录0")
     # Back online, but the visit cannot get through (set before going online: sending starts then).
-    page.context.route("**/record/", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+    hold_back_visits(page)
     page.context.set_offline(False)
     page.reload()
     page.wait_for_selector("#outbox >> text=1 条待发送")
@@ -286,7 +292,7 @@ def test_another_worker_on_the_same_phone_never_sees_the_last_ones_list_or_outbo
     open_day(page)
     page.context.set_offline(True)
     record_visit_offline(page, elders[0].name, "离线记录0")
-    page.context.route("**/record/", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+    hold_back_visits(page)
     page.context.set_offline(False)
     page.context.clear_cookies()  # the session is gone without a logout (a shared phone)
 
