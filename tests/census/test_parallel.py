@@ -98,8 +98,8 @@ def test_a_failure_while_writing_rolls_everything_back_and_stops_the_thread(tmp_
     def fail_on_the_last(self, prepared):
         # The write that holds the last elder, after those before it were written: how many writes
         # there are depends on the timing (the batches waiting are written together).
-        written.extend(ids for model, ids, _ in prepared.inserts if model is Elder)
-        if sum(map(len, written)) == len(rows):
+        written.extend(pk for model, ids, _ in prepared.inserts if model is Elder for pk in ids)
+        if len(written) == len(rows):
             raise RuntimeError("disk full")
         real(self, prepared)
 
