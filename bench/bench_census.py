@@ -6,7 +6,7 @@ written by openpyxl and by xlsxwriter with phones as number cells or text, dates
 or Chinese text, rich-text shared strings, and low or high guardian cardinality. For each size
 (CENSUS_BENCH_SIZES, default 100,000 and 200,000 rows) and variant, against a fresh copy of the
 county dataset (bench.common.scratch_database: the benchmark database's `_census` copy), each
-step in a process of its own:
+step in a process of its own, the imports and the baseline with production settings (DEBUG off):
 
 - python-calamine alone reading the sheet, the yardstick: three times before the imports and once
   after them; the imports are set against the mean of the median before and the read after;
@@ -181,10 +181,11 @@ def _workbook(variant: str, rows: int) -> str:
 
 def _fresh_copy() -> dict:
     """A copy of the seeded database for one variant's import and re-import (bench.common:
-    the same rows and statistics for every variant); the environment that points a child at it."""
-    from bench.common import scratch_database
+    the same rows and statistics for every variant); the environment of a production process
+    (DEBUG off, as the worker that runs a user's import) pointed at it."""
+    from bench.common import production_env, scratch_database
 
-    return {**scratch_database("census")[1], "DEBUG": "1"}
+    return production_env(scratch_database("census")[1])
 
 
 def _run_variant(variant: str, rows: int) -> dict:
