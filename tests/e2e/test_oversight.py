@@ -62,8 +62,12 @@ def test_scorecard_and_a_printed_circular(desktop, phone, live_server, log_in, s
     screenshot(page, "oversight-scorecard-desktop")
     page.locator("table.score-table tr", has_text="李家湾村").locator("text=扣分原因").click()
     expect(page.locator("h1")).to_have_text("李家湾村 · 督导评分")
-    page.locator("tr.missed a").first.click()
-    expect(page.locator("body")).to_contain_text("共 ")
+    # The shortfall is a link to exactly the rows it counts.
+    missed = page.locator("tr.missed a").first
+    shortfall = missed.inner_text()
+    missed.click()
+    page.wait_for_url("**/oversight/rows/**")
+    expect(page.locator("p.muted").first).to_contain_text(f"共 {shortfall} 条")
 
 
     page.goto(f"{live_server.url}/oversight/circulars/")
